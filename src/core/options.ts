@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { InvalidOptionsError, type MemoryError } from './errors.js';
+import { parseScope } from './scope.js';
+import type {
+  Extractor,
+  Memory,
+  MemoryChange,
+  MemoryHit,
+  MemoryOperation,
+  MemoryStore,
+  MemoryType,
+  MetadataFilter,
+  PromptBuilder,
+  Scope,
+} from './types.js';
+
+/** How the pipeline searches before each call. */
+export interface SearchSettings {
+  /** Most hits of the query to inject. @default 8 */
+  limit?: number;
+  /** Lowest score (0..1) a hit needs. */
+  threshold?: number;
+  /** Only memories of these types. */
+  types?: MemoryType[];
+  /** Only memories whose metadata matches. */
+  filters?: MetadataFilter;
+  /** Search time-out in milliseconds; on time-out the call goes ahead without memories. @default 1500 */
+  timeoutMs?: number;
+  /** Token budget of the injected memory block. @default 800 */
+  maxTokens?: number;
+  /** Standing preferences/profile memories injected on every call; 0 turns it off. @default 5 */
+  profileLimit?: number;
+}
+
+/** Where in the turn something went wrong, for `onError`. */
+export type ErrorStage = 'search' | 'build' | 'extract' | 'write' | 'capture';
+
+/** What `onError` is told besides the error. */
+export interface ErrorContext {
+  stage: ErrorStage;
+  scope: Scope;
+  /** The write that failed, with its content, when `stage` is `write`. */
+  operation?: MemoryOperation;
+  /** How many times the write was tried. */
+  attempts?: number;
+}
+
+/** What `onSearch` is told after each search. */
+export interface SearchEvent {
+  query: string;
+  scope: Scope;
+  hits: MemoryHit[];
+  standing: Memory[];
+  /** The block injected into the prompt; `''` when nothing was injected. */
+  memoryBlock: string;
+  /** True when a tool-loop continuation reused its turn's search. */
+  reused: boolean;
+  durationMs: number;
+}
+
+/** What `onWrite` is told after each stored write. */
+export interface WriteEvent {
+  scope: Scope;
+  operation: MemoryOperation;
+  changes: MemoryChange[];
+  attempts: number;
+}
+
+/** What `shouldWrite` decides on. */
+export interface WriteCandidate {
+  operation: MemoryOperation;
+  scope: Scope;
+}
+
+/** Options of `withMemory` and `memoryMiddleware`. */
+export interface WithMemoryOptions {
+  /** Who the memories belong to: at least one of userId, agentId, runId. */
+  scope: Scope;
+  /** Where memories live. @default localStore(), shared per process and path */
+  store?: MemoryStore;
+  search?: SearchSettings;
+  /** Renders memories into the system prompt. @default systemPromptBuilder() */
+  prompt?: PromptBuilder;
+  /** Turns each exchange into writes. @default exchangeExtractor() for stores that extract facts, else heuristicExtractor() */
+  extract?: Extractor;
+  /** `'background'` returns the reply at once and writes after; `'await'` waits for the write; `false` never writes. @default 'background' */
+  write?: 'background' | 'await' | false;
+  /** @default 'read-write' */
+  mode?: 'read-write' | 'read-only' | 'write-only';
+  /** `true` for the built-in redactor, or your own; applied to every text before it reaches the store. */
+  redact?: boolean | ((text: string) => string);
+  /** A last say on each write; return false to drop it. */
+  shouldWrite?: (candidate: WriteCandidate) => boolean | Promise<boolean>;
+  /** Time to live per memory type, e.g. `{ event: '30d' }` (s, m, h, d, w, or milliseconds). */
+  ttl?: Partial<Record<MemoryType, string | number>>;
+  /** Hears every memory error. Without it, each kind of error is reported once through console.warn. */
+  onError?: (error: MemoryError, context: ErrorContext) => void;
+  onSearch?: (event: SearchEvent) => void;
+  onWrite?: (event: WriteEvent) => void;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedOptions {
+  scope: Scope;
+  store: MemoryStore | undefined;
+  search: Required<Omit<SearchSettings, 'threshold' | 'types' | 'filters'>> &
+    Pick<SearchSettings, 'threshold' | 'types' | 'filters'>;
+  prompt: PromptBuilder | undefined;
+  extract: Extractor | undefined;
+  write: 'background' | 'await' | false;
+  mode: 'read-write' | 'read-only' | 'write-only';
+  redact: boolean | ((text: string) => string);
+  shouldWrite: WithMemoryOptions['shouldWrite'];
+  /** Milliseconds per memory type. */
+  ttl: Partial<Record<string, number>>;
+  onError: WithMemoryOptions['onError'];
+  onSearch: WithMemoryOptions['onSearch'];
+  onWrite: WithMemoryOptions['onWrite'];
+}
+
+const fn = <T>() => z.custom<T>((value) => typeof value === 'function', { error: 'a function' });
+const withMethods = <T>(expected: string, ...methods: string[]) =>
+  z.custom<T>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
+    { error: expected },
+  );
+
+const metadataValue = z.union([z.string(), z.number(), z.boolean()]);
+
+const optionsSchema = z
+  .object(
+    {
+      scope: z.unknown(),
+      store: withMethods<MemoryStore>(
+        'a MemoryStore (an object with search and add methods)',
+        'search',
+        'add',
+      ).optional(),
+      search: z
+        .object({
+          limit: z.number().int().min(1).max(100).default(8),
+          threshold: z.number().min(0).max(1).optional(),
+          types: z.array(z.string().min(1)).optional(),
+          filters: z.record(z.string(), z.union([metadataValue, z.array(metadataValue)])).optional(),
+          timeoutMs: z.number().int().min(1).max(120_000).default(1500),
+          maxTokens: z.number().int().min(32).max(100_000).default(800),
+          profileLimit: z.number().int().min(0).max(50).default(5),
+        })
+        .strict()
+        .default({ limit: 8, timeoutMs: 1500, maxTokens: 800, profileLimit: 5 }),
+      prompt: withMethods<PromptBuilder>('a PromptBuilder (an object with a build method)', 'build').optional(),
+      extract: withMethods<Extractor>('an Extractor (an object with an extract method)', 'extract').optional(),
+      write: z.union([z.literal('background'), z.literal('await'), z.literal(false)]).default('background'),
+      mode: z.enum(['read-write', 'read-only', 'write-only']).default('read-write'),
+      redact: z.union([z.boolean(), fn<(text: string) => string>()]).default(false),
+      shouldWrite: fn<NonNullable<WithMemoryOptions['shouldWrite']>>().optional(),
+      ttl: z
+        .record(
+          z.string(),
+          z.union([z.string(), z.number()]).refine((value) => parseDuration(value) !== undefined, {
+            error: 'a duration such as "30d", "12h", "15m" or a number of milliseconds',
+          }),
+        )
+        .optional(),
+      onError: fn<NonNullable<WithMemoryOptions['onError']>>().optional(),
+      onSearch: fn<NonNullable<WithMemoryOptions['onSearch']>>().optional(),
+      onWrite: fn<NonNullable<WithMemoryOptions['onWrite']>>().optional(),
+    },
+    { error: 'an options object such as { scope: { userId: "user_42" } }' },
+  )
+  .strict();
+
+/** Validates `withMemory`/`memoryMiddleware` options once; throws `InvalidOptionsError` naming the path. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const result = optionsSchema.safeParse(options);
+  if (!result.success) throw toInvalidOptionsError(result.error);
+  const parsed = result.data;
+  const ttl: Partial<Record<string, number>> = {};
+  for (const [type, value] of Object.entries(parsed.ttl ?? {})) ttl[type] = parseDuration(value);
+  return {
+    scope: parseScope(parsed.scope),
+    store: parsed.store,
+    search: withoutUndefined(parsed.search) as ResolvedOptions['search'],
+    prompt: parsed.prompt,
+    extract: parsed.extract,
+    write: parsed.write,
+    mode: parsed.mode,
+    redact: parsed.redact,
+    shouldWrite: parsed.shouldWrite,
+    ttl,
+    onError: parsed.onError,
+    onSearch: parsed.onSearch,
+    onWrite: parsed.onWrite,
+  };
+}
+
+/** Turns the first zod issue into an `InvalidOptionsError` with a dotted path. */
+export function toInvalidOptionsError(error: z.ZodError, prefix = ''): InvalidOptionsError {
+  const issue = error.issues[0];
+  const path = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+  if (issue?.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    return new InvalidOptionsError(
+      path ? `${path}.${issue.keys[0]}` : (issue.keys[0] ?? ''),
+      `unknown option (${keys}); check the spelling against the documented options`,
+    );
+  }
+  return new InvalidOptionsError(path, issue?.message ?? 'a valid value');
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}

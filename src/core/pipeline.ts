@@ -1,0 +1,328 @@
+import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
+import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
+import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
+import type { Extractor, Memory, MemoryHit, MemoryOperation, MemoryStore, PromptBuilder, Turn } from './types.js';
+import { type FailedWrite, registerWriteOwner, toStoreError, trackWrite, withRetries } from './writeback.js';
+
+/** What a provider read from one request. */
+export interface TurnRequest {
+  /** The text of the last user message that has text (images and files ignored). */
+  query: string;
+  /** True when the request carries tool results for an earlier request of the same user turn. */
+  continuation: boolean;
+  /** The same for every request of one user turn (e.g. the index and text of its user message). */
+  turnKey: string;
+}
+
+/** What the pipeline gives back for one request. */
+export interface TurnMemory {
+  /** The block to inject into the system prompt; `''` means inject nothing, change nothing. */
+  memoryBlock: string;
+  /**
+   * Call once with the assistant's final text when the reply is final (not a tool-call stop).
+   * Resolves when the write is queued (background) or stored (await); never rejects.
+   */
+  complete(assistantText: string): Promise<void>;
+}
+
+/** The provider-neutral heart of `withMemory`: search and build before the call, write after. */
+export interface MemoryPipeline {
+  /** Searches and builds the memory block. Never rejects: memory trouble means no memories. */
+  begin(request: TurnRequest): Promise<TurnMemory>;
+  /** Reports a problem a provider met (e.g. a reply it could not read) through `onError`. */
+  report(error: unknown, stage: ErrorStage): void;
+}
+
+/** Options with every strategy chosen. */
+export interface PipelineSettings extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact'> {
+  store: MemoryStore;
+  prompt: PromptBuilder;
+  extract: Extractor;
+  redact: ((text: string) => string) | undefined;
+}
+
+interface TurnSearch {
+  hits: MemoryHit[];
+  standing: Memory[];
+  memoryBlock: string;
+}
+
+// A tool loop rarely spans more than a few requests; a short memory of turns is enough to reuse them.
+const rememberedTurns = 64;
+const warned = new Set<string>();
+
+/** Builds the pipeline for one wrapper; `owner` is what `flushMemory` is called with. */
+export function createPipeline(settings: PipelineSettings, owner: object): MemoryPipeline {
+  const { scope, store, search } = settings;
+  const list = store.list?.bind(store);
+  const turns = new Map<string, TurnSearch>();
+  registerWriteOwner(owner);
+
+  function report(error: unknown, context: ErrorContext): void {
+    const memoryError = MemoryError.isInstance(error) ? error : new MemoryError(errorMessage(error), { cause: error });
+    if (settings.onError) {
+      try {
+        settings.onError(memoryError, context);
+      } catch {
+        // A throwing hook must not break the call it observes.
+      }
+      return;
+    }
+    const kind = `${memoryError.name}:${context.stage}`;
+    if (warned.has(kind)) return;
+    warned.add(kind);
+    console.warn(
+      `[with-memory] ${context.stage} failed (${memoryError.name}): ${memoryError.message} — the call went on; pass onError to see every memory error.`,
+    );
+  }
+
+  function notify<E>(hook: ((event: E) => void) | undefined, event: E): void {
+    try {
+      hook?.(event);
+    } catch {
+      // Observation hooks never change the outcome.
+    }
+  }
+
+  async function find(query: string): Promise<TurnSearch> {
+    const controller = new AbortController();
+    const deadline = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => {
+        const timeout = new StoreTimeoutError(store.name, 'search', search.timeoutMs);
+        controller.abort(timeout);
+        reject(timeout);
+      }, search.timeoutMs);
+      controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    });
+    deadline.catch(() => {});
+    const bounded = <T>(work: () => Promise<T>) => Promise.race([Promise.resolve().then(work), deadline]);
+
+    const [found, listed] = await Promise.allSettled([
+      query
+        ? bounded(() =>
+            store.search(query, {
+              scope,
+              limit: search.limit,
+              ...(search.threshold !== undefined && { threshold: search.threshold }),
+              ...(search.types && { types: search.types }),
+              ...(search.filters && { filters: search.filters }),
+              signal: controller.signal,
+            }),
+          )
+        : Promise.resolve([]),
+      search.profileLimit > 0 && list
+        ? bounded(() => list({ scope, types: ['preference', 'profile'], limit: search.profileLimit }))
+        : Promise.resolve([]),
+    ]);
+    controller.abort();
+
+    let hits: MemoryHit[] = [];
+    if (found.status === 'rejected')
+      report(toStoreError(found.reason, store.name, 'search'), { stage: 'search', scope });
+    else {
+      try {
+        const checked = checkHits(found.value, store.name, scope);
+        hits = checked.hits.sort((a, b) => b.score - a.score);
+        if (checked.outside > 0)
+          report(outsideScopeError(store.name, 'search', checked.outside), { stage: 'search', scope });
+      } catch (error) {
+        report(error, { stage: 'search', scope });
+      }
+    }
+    let standing: Memory[] = [];
+    if (listed.status === 'rejected')
+      report(toStoreError(listed.reason, store.name, 'list'), { stage: 'search', scope });
+    else {
+      try {
+        const checked = checkMemories(listed.value, store.name, scope);
+        const hitIds = new Set(hits.map((hit) => hit.id));
+        standing = checked.memories.filter((memory) => !hitIds.has(memory.id)).slice(0, search.profileLimit);
+        if (checked.outside > 0)
+          report(outsideScopeError(store.name, 'list', checked.outside), { stage: 'search', scope });
+      } catch (error) {
+        report(error, { stage: 'search', scope });
+      }
+    }
+
+    let memoryBlock = '';
+    if (hits.length > 0 || standing.length > 0) {
+      try {
+        memoryBlock = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
+      } catch (error) {
+        report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
+          stage: 'build',
+          scope,
+        });
+      }
+    }
+    return { hits, standing, memoryBlock };
+  }
+
+  async function begin(request: TurnRequest): Promise<TurnMemory> {
+    let found: TurnSearch = { hits: [], standing: [], memoryBlock: '' };
+    if (settings.mode !== 'write-only') {
+      const started = performance.now();
+      const remembered = request.continuation ? turns.get(request.turnKey) : undefined;
+      found = remembered ?? (await find(request.query));
+      if (!remembered) {
+        turns.delete(request.turnKey);
+        turns.set(request.turnKey, found);
+        if (turns.size > rememberedTurns) turns.delete(turns.keys().next().value as string);
+      }
+      notify(settings.onSearch, {
+        query: request.query,
+        scope,
+        hits: found.hits,
+        standing: found.standing,
+        memoryBlock: found.memoryBlock,
+        reused: remembered !== undefined,
+        durationMs: performance.now() - started,
+      });
+    }
+    const injected = [...found.standing, ...found.hits];
+    return {
+      memoryBlock: found.memoryBlock,
+      complete: async (assistantText) => {
+        if (settings.mode === 'read-only' || settings.write === false) return;
+        turns.delete(request.turnKey);
+        const writing = trackWrite([owner, store], write({ userText: request.query, assistantText, scope, injected }));
+        if (settings.write === 'await') await writing;
+      },
+    };
+  }
+
+  async function write(turn: Turn): Promise<FailedWrite[]> {
+    let operations: MemoryOperation[];
+    try {
+      const controller = new AbortController();
+      operations = await settings.extract.extract(turn, { store, signal: controller.signal });
+      if (!Array.isArray(operations)) throw new Error('extract() must resolve to an array of operations');
+    } catch (error) {
+      const extractionError = MemoryError.isInstance(error)
+        ? error
+        : new ExtractionError(settings.extract.name, errorMessage(error), { cause: error });
+      const operation: MemoryOperation = {
+        kind: 'add',
+        write: {
+          messages: [
+            { role: 'user', content: turn.userText },
+            { role: 'assistant', content: turn.assistantText },
+          ],
+        },
+      };
+      report(extractionError, { stage: 'extract', scope, operation });
+      return [{ error: extractionError, operation, scope, attempts: 1 }];
+    }
+
+    const failures: FailedWrite[] = [];
+    for (const raw of operations) {
+      let operation: MemoryOperation | undefined;
+      try {
+        operation = applyPolicies(raw);
+      } catch (error) {
+        // Writing the text unredacted is not an option; the write is reported instead.
+        const policyError = new MemoryError(`redact threw; the write was not stored: ${errorMessage(error)}`, {
+          cause: error,
+        });
+        report(policyError, { stage: 'write', scope, operation: raw });
+        failures.push({ error: policyError, operation: raw, scope, attempts: 0 });
+        continue;
+      }
+      if (!operation) continue;
+      if (settings.shouldWrite) {
+        try {
+          if (!(await settings.shouldWrite({ operation, scope }))) continue;
+        } catch (error) {
+          // A policy that cannot decide must not let a write through it was meant to stop.
+          report(
+            new MemoryError(`shouldWrite threw; the write was skipped: ${errorMessage(error)}`, { cause: error }),
+            {
+              stage: 'write',
+              scope,
+              operation,
+            },
+          );
+          continue;
+        }
+      }
+      const result = await withRetries(() => apply(operation), isRetryable);
+      if (result.ok) {
+        notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
+      } else {
+        const error = toStoreError(result.error, store.name, storeOperation(operation));
+        report(error, { stage: 'write', scope, operation, attempts: result.attempts });
+        failures.push({ error, operation, scope, attempts: result.attempts });
+      }
+    }
+    return failures;
+  }
+
+  function applyPolicies(operation: MemoryOperation): MemoryOperation | undefined {
+    const redact = settings.redact ?? ((text: string) => text);
+    if (operation.kind === 'delete') return operation;
+    if (operation.kind === 'update') {
+      const { patch } = operation;
+      return patch.text === undefined ? operation : { ...operation, patch: { ...patch, text: redact(patch.text) } };
+    }
+    const { write } = operation;
+    if ('messages' in write) {
+      const messages = write.messages
+        .map((message) => ({ ...message, content: redact(message.content) }))
+        .filter((message) => message.content.trim() !== '');
+      return messages.length > 0 ? { ...operation, write: { messages } } : undefined;
+    }
+    const now = Date.now();
+    const facts = write.facts
+      .map((fact) => {
+        const ttl = fact.type ? settings.ttl[fact.type] : undefined;
+        const text = redact(fact.text);
+        return ttl !== undefined && !fact.expiresAt
+          ? { ...fact, text, expiresAt: new Date(now + ttl) }
+          : { ...fact, text };
+      })
+      .filter((fact) => fact.text.trim() !== '');
+    return facts.length > 0 ? { ...operation, write: { facts } } : undefined;
+  }
+
+  async function apply(operation: MemoryOperation) {
+    const reason = operation.reason !== undefined ? { reason: operation.reason } : {};
+    switch (operation.kind) {
+      case 'add':
+        return store.add(operation.write, { scope, ...reason });
+      case 'update': {
+        if (!store.update) throw missingMethod('update');
+        const updated = await store.update(operation.id, operation.patch, reason);
+        return updated ? [{ event: 'UPDATE' as const, id: operation.id, text: updated.text }] : [];
+      }
+      case 'delete': {
+        if (!store.delete) throw missingMethod('delete');
+        const deleted = await store.delete(operation.id, reason);
+        return deleted ? [{ event: 'DELETE' as const, id: operation.id }] : [];
+      }
+    }
+  }
+
+  function missingMethod(method: 'update' | 'delete'): StoreError {
+    return new StoreError(
+      `Store "${store.name}" has no ${method} method, so the extractor's ${method} could not be applied; use a store that offers it or an extractor that only adds.`,
+      { store: store.name, operation: method, retryable: false },
+    );
+  }
+
+  return { begin, report: (error, stage) => report(error, { stage, scope }) };
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof StoreError || (MemoryError.isInstance(error) && 'retryable' in error)) {
+    return (error as StoreError).retryable;
+  }
+  return !MemoryError.isInstance(error);
+}
+
+function storeOperation(operation: MemoryOperation): StoreError['operation'] {
+  return operation.kind;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { InvalidOptionsError } from './errors.js';
+import type { Scope } from './types.js';
+
+const scopeFields = ['userId', 'agentId', 'runId', 'appId'] as const;
+
+// Control characters would let an id smuggle line breaks into logs and keys.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+
+const scopeId = z
+  .string({ error: 'a string' })
+  .trim()
+  .min(1, { error: 'a non-empty string (1-256 characters after trimming)' })
+  .max(256, { error: 'at most 256 characters' })
+  .refine((value) => !controlCharacters.test(value), { error: 'no control characters' });
+
+/** The zod schema of a `Scope`: trimmed ids, at least one of userId, agentId, runId. */
+export const scopeSchema = z
+  .object(
+    {
+      userId: scopeId.optional(),
+      agentId: scopeId.optional(),
+      runId: scopeId.optional(),
+      appId: scopeId.optional(),
+    },
+    { error: 'an object such as { userId: "user_42" }' },
+  )
+  .strict()
+  .refine((scope) => scope.userId !== undefined || scope.agentId !== undefined || scope.runId !== undefined, {
+    error: 'at least one of userId, agentId or runId',
+  });
+
+/** Validates a scope and returns it trimmed; throws `InvalidOptionsError` naming the bad field. */
+export function parseScope(scope: unknown, path = 'scope'): Scope {
+  const result = scopeSchema.safeParse(scope);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const subPath = issue?.path.length ? `${path}.${issue.path.join('.')}` : path;
+    throw new InvalidOptionsError(subPath, issue?.message ?? 'a valid scope');
+  }
+  return withoutUndefined(result.data);
+}
+
+/** True when `memoryScope` is inside `queryScope`: every field the query gives matches exactly. */
+export function scopeMatches(memoryScope: Scope, queryScope: Scope): boolean {
+  return scopeFields.every((field) => queryScope[field] === undefined || memoryScope[field] === queryScope[field]);
+}
+
+/** A stable string for a scope, usable as a map key. */
+export function scopeKey(scope: Scope): string {
+  return JSON.stringify(scopeFields.map((field) => scope[field] ?? null));
+}
+
+function withoutUndefined(scope: { [field in keyof Scope]?: string | undefined }): Scope {
+  const clean: Scope = {};
+  for (const field of scopeFields) {
+    const value = scope[field];
+    if (value !== undefined) clean[field] = value;
+  }
+  return clean;
+}

@@ -1,0 +1,17 @@
+/**
+ * Estimates how many tokens a text costs a model, without loading a tokenizer on every call.
+ *
+ * cl100k/o200k and Claude's tokenizers average about 4 characters of English per token; we count
+ * one token per 3.6 ASCII characters and one per other character (CJK, emoji and accented text
+ * tokenise far denser), so the estimate is slightly high and a block built within a budget stays
+ * within it. `bench locomo` reports the real cl100k count beside the budget.
+ */
+export function estimateTokens(text: string): number {
+  let ascii = 0;
+  let other = 0;
+  for (const character of text) {
+    if (character.charCodeAt(0) < 128) ascii += 1;
+    else other += 1;
+  }
+  return Math.ceil(ascii / 3.6) + other;
+}

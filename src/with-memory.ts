@@ -1,0 +1,86 @@
+import { InvalidOptionsError } from './core/errors.js';
+import { resolveOptions, type WithMemoryOptions } from './core/options.js';
+import { createPipeline, type MemoryPipeline } from './core/pipeline.js';
+import { redactSensitive } from './core/redact.js';
+import type { MemoryStore } from './core/types.js';
+import { aliasWriteOwner } from './core/writeback.js';
+import { type AnthropicLike, wrapAnthropic } from './providers/anthropic.js';
+import { type MemoryFunction, wrapFunction } from './providers/function.js';
+import { type OpenAILike, wrapOpenAI } from './providers/openai.js';
+import { localStore } from './stores/local/index.js';
+import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
+import { heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+import { systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
+
+/**
+ * Gives an LLM client or function long-term memory: before each call it searches the store for
+ * what is known in `scope` and appends it to the system prompt; after the final reply it writes
+ * the exchange back. Returns the same type as `target`, with the same methods and overloads.
+ * Memory trouble never breaks the call: it reaches `onError` and the call goes on without it.
+ *
+ * @example
+ * ```ts
+ * const claude = withMemory(new Anthropic(), { scope: { userId: 'user_42' } });
+ * const reply = await claude.messages.create({ model, max_tokens: 1024, messages });
+ * await flushMemory(claude); // before the process exits
+ * ```
+ */
+export function withMemory<T extends MemoryFunction>(target: T, options: WithMemoryOptions): T;
+export function withMemory<T extends AnthropicLike>(target: T, options: WithMemoryOptions): T;
+export function withMemory<T extends OpenAILike>(target: T, options: WithMemoryOptions): T;
+export function withMemory<T extends object>(target: T, options: WithMemoryOptions): T {
+  const kind = targetKind(target);
+  const owner = {};
+  const pipeline = buildPipeline(options, owner);
+  const wrapped =
+    kind === 'function'
+      ? wrapFunction(target as unknown as MemoryFunction, pipeline)
+      : kind === 'anthropic'
+        ? wrapAnthropic(target, pipeline)
+        : wrapOpenAI(target, pipeline);
+  aliasWriteOwner(wrapped, owner);
+  return wrapped as T;
+}
+
+/**
+ * Validates `options` and puts the pipeline together with the default strategies and store.
+ * `owner` is what `flushMemory` will be called with for this pipeline's writes.
+ */
+export function buildPipeline(options: WithMemoryOptions, owner: object): MemoryPipeline {
+  const resolved = resolveOptions(options);
+  const store = resolved.store ?? defaultStore();
+  return createPipeline(
+    {
+      ...resolved,
+      store,
+      prompt: resolved.prompt ?? systemPromptBuilder(),
+      extract: resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor()),
+      redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
+    },
+    owner,
+  );
+}
+
+let sharedStore: MemoryStore | undefined;
+
+// One local store per process: a server that wraps a client per request must not open the file each time.
+function defaultStore(): MemoryStore {
+  sharedStore ??= localStore();
+  return sharedStore;
+}
+
+function targetKind(target: unknown): 'function' | 'anthropic' | 'openai' {
+  if (typeof target === 'function') return 'function';
+  if (typeof target === 'object' && target !== null) {
+    const client = target as { messages?: { create?: unknown }; chat?: { completions?: { create?: unknown } } };
+    const responses = (target as { responses?: { create?: unknown } }).responses;
+    if (typeof client.messages?.create === 'function') return 'anthropic';
+    if (typeof client.chat?.completions?.create === 'function' || typeof responses?.create === 'function') {
+      return 'openai';
+    }
+  }
+  throw new InvalidOptionsError(
+    'target',
+    'an Anthropic client, an OpenAI client, or a function ({ system, messages }) => Promise<string | { text }>',
+  );
+}

@@ -1,0 +1,20 @@
+import { defineConfig } from 'tsup';
+
+// Keep in step with the `exports` map of package.json; test/package-exports.test.ts checks both agree.
+export const entries = {
+  index: 'src/index.ts',
+  'testing/index': 'src/testing/index.ts',
+};
+
+export default defineConfig({
+  entry: entries,
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  splitting: false,
+  treeshake: true,
+  // stemmer ships ESM only; bundling it keeps the CommonJS build loadable on every Node 20.
+  noExternal: ['stemmer'],
+});
