@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from './core/errors.js';
 import { resolveOptions, type WithMemoryOptions } from './core/options.js';
 import { createPipeline, type MemoryPipeline } from './core/pipeline.js';
+import { processShared } from './core/process-shared.js';
 import { redactSensitive } from './core/redact.js';
 import type { MemoryStore } from './core/types.js';
 import { aliasWriteOwner } from './core/writeback.js';
@@ -61,12 +62,10 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
   );
 }
 
-let sharedStore: MemoryStore | undefined;
-
-// One local store per process: a server that wraps a client per request must not open the file each time.
+// One local store per process (and per entry that needs it): a server that wraps a client per
+// request must not open the file each time.
 function defaultStore(): MemoryStore {
-  sharedStore ??= localStore();
-  return sharedStore;
+  return processShared('default-store', () => localStore());
 }
 
 function targetKind(target: unknown): 'function' | 'anthropic' | 'openai' {

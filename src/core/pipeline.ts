@@ -1,5 +1,6 @@
 import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
+import { processShared } from './process-shared.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
 import type { Extractor, Memory, MemoryHit, MemoryOperation, MemoryStore, PromptBuilder, Turn } from './types.js';
 import { type FailedWrite, registerWriteOwner, toStoreError, trackWrite, withRetries } from './writeback.js';
@@ -49,7 +50,7 @@ interface TurnSearch {
 
 // A tool loop rarely spans more than a few requests; a short memory of turns is enough to reuse them.
 const rememberedTurns = 64;
-const warned = new Set<string>();
+const warned = processShared('warned', () => new Set<string>());
 
 /** Builds the pipeline for one wrapper; `owner` is what `flushMemory` is called with. */
 export function createPipeline(settings: PipelineSettings, owner: object): MemoryPipeline {

@@ -1,4 +1,5 @@
 import { InvalidOptionsError, MemoryError, StoreError } from './errors.js';
+import { processShared } from './process-shared.js';
 import type { MemoryOperation, MemoryStore, Scope } from './types.js';
 
 /** A write that still failed after its retries. */
@@ -20,7 +21,7 @@ interface WriteTracker {
   failed: FailedWrite[];
 }
 
-const trackers = new WeakMap<object, WriteTracker>();
+const trackers = processShared('write-trackers', () => new WeakMap<object, WriteTracker>());
 
 function trackerFor(owner: object): WriteTracker {
   let tracker = trackers.get(owner);

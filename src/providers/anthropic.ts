@@ -1,5 +1,6 @@
 import type { MemoryPipeline, TurnMemory, TurnRequest } from '../core/pipeline.js';
 import { type ApiPromiseLike, deferApiPromise } from './deferred-api-promise.js';
+import { isJson, type Json, textOf } from './json.js';
 import { tapStream } from './stream-tap.js';
 
 /** The shape of an Anthropic client that `withMemory` recognises. */
@@ -7,7 +8,6 @@ export interface AnthropicLike {
   messages: { create: (...args: never[]) => unknown };
 }
 
-type Json = Record<string, unknown>;
 type Create = (body: unknown, options?: unknown) => ApiPromiseLike<unknown>;
 
 // A reply that stops for these is not the turn's final answer: the caller sends tool results next.
@@ -90,9 +90,10 @@ function inject(body: Json, memoryBlock: string): Json {
   return { ...body, system: [memoryPart] };
 }
 
-function watchReply(message: unknown, turn: TurnMemory): unknown {
+// Returning a promise makes the call resolve once the write is queued, or stored with `write: 'await'`.
+async function watchReply(message: unknown, turn: TurnMemory): Promise<unknown> {
   if (isJson(message) && !unfinishedStops.has(String(message.stop_reason))) {
-    void turn.complete(textOf(message.content));
+    await turn.complete(textOf(message.content));
   }
   return message;
 }
@@ -117,18 +118,4 @@ function watchStream(stream: unknown, turn: TurnMemory, pipeline: MemoryPipeline
     pipeline.report(new Error('the Anthropic stream has an unknown shape; this reply is not written back'), 'capture');
   }
   return stream;
-}
-
-/** The text of a message's content: a string, or its text blocks (images, documents, tool blocks ignored). */
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .filter((block): block is Json => isJson(block) && block.type === 'text' && typeof block.text === 'string')
-    .map((block) => block.text as string)
-    .join('\n');
-}
-
-function isJson(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError } from '../../src/core/errors.js';
+import { flushMemory } from '../../src/core/writeback.js';
+import type { MemoryFunctionRequest } from '../../src/providers/function.js';
+import { inMemoryStore } from '../../src/stores/in-memory.js';
+import { withMemory } from '../../src/with-memory.js';
+
+describe('flushMemory', () => {
+  it('waits for writes bound for a store, whichever wrapper made them', async () => {
+    const store = inMemoryStore();
+    const first = withMemory(async (_request: MemoryFunctionRequest) => 'ok', { scope: { userId: 'a' }, store });
+    const second = withMemory(async (_request: MemoryFunctionRequest) => 'ok', { scope: { userId: 'b' }, store });
+    await first({ messages: [{ role: 'user', content: 'I live in Oslo.' }] });
+    await second({ messages: [{ role: 'user', content: 'I live in Rome.' }] });
+    const report = await flushMemory(store);
+    expect(report.failed).toEqual([]);
+    expect(await store.list({ scope: { userId: 'a' } })).toHaveLength(1);
+    expect(await store.list({ scope: { userId: 'b' } })).toHaveLength(1);
+  });
+
+  it('resolves at once for a wrapper with nothing pending', async () => {
+    const model = withMemory(async (_request: MemoryFunctionRequest) => 'ok', {
+      scope: { userId: 'a' },
+      store: inMemoryStore(),
+    });
+    await expect(flushMemory(model)).resolves.toEqual({ failed: [] });
+  });
+
+  it('refuses something that is neither a wrapper nor a store', async () => {
+    await expect(flushMemory({})).rejects.toBeInstanceOf(InvalidOptionsError);
+  });
+
+  it('reports an extractor failure with the exchange it could not write', async () => {
+    const errors: string[] = [];
+    const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
+      scope: { userId: 'a' },
+      store: inMemoryStore(),
+      extract: {
+        name: 'broken',
+        extract: async () => {
+          throw new Error('cannot parse');
+        },
+      },
+      onError: (error, context) => errors.push(`${error.name}:${context.stage}`),
+    });
+    await model({ messages: [{ role: 'user', content: 'I live in Oslo.' }] });
+    const report = await flushMemory(model);
+    expect(errors).toEqual(['ExtractionError:extract']);
+    expect(JSON.stringify(report.failed[0]?.operation)).toContain('I live in Oslo.');
+  });
+});
