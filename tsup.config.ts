@@ -17,6 +17,8 @@ export default defineConfig({
   target: 'node20',
   splitting: false,
   treeshake: true,
+  // Error classes are matched by name across the copies each entry bundles (see core/errors.ts).
+  keepNames: true,
   // stemmer ships ESM only; bundling it keeps the CommonJS build loadable on every Node 20.
   noExternal: ['stemmer'],
 });

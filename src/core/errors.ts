@@ -20,6 +20,27 @@ export class MemoryError extends Error {
   static isInstance(error: unknown): error is MemoryError {
     return typeof error === 'object' && error !== null && marker in error;
   }
+
+  /**
+   * Makes `instanceof` work across copies of the package: each entry (`with-memory`,
+   * `with-memory/mem0`, ...) and each build (ESM, CommonJS) bundles its own classes, so a
+   * `StoreError` from `with-memory/mem0` is matched by class name along its prototype chain.
+   */
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    if (!MemoryError.isInstance(instance)) return false;
+    // `this` is the class `instanceof` was asked about (a subclass), not MemoryError itself.
+    // biome-ignore lint/complexity/noThisInStatic: the subclass is the point
+    // biome-ignore lint/complexity/noUselessThisAlias: names the class for the loop below
+    const target = this;
+    for (
+      let prototype = Object.getPrototypeOf(instance);
+      prototype !== null;
+      prototype = Object.getPrototypeOf(prototype)
+    ) {
+      if (prototype === target.prototype || prototype.constructor?.name === target.name) return true;
+    }
+    return false;
+  }
 }
 
 /** An option passed to `withMemory` or a factory is invalid. Thrown at construction only. */

@@ -5,5 +5,15 @@
  * @module
  */
 
+export {
+  createMockMem0Client,
+  type MockMem0Call,
+  type MockMem0Client,
+  MockMem0Error,
+  type MockMem0HistoryEntry,
+  type MockMem0Memory,
+  type MockMem0Message,
+  type MockMem0Seed,
+} from './mock-mem0-client.js';
 export { createMockStore, type MockSeed, type MockStore } from './mock-store.js';
 export { type MakeStore, type StoreContractCheck, storeContractChecks, testStoreContract } from './store-contract.js';
