@@ -57,7 +57,22 @@ export { type FailedWrite, type FlushReport, flushMemory } from './core/writebac
 export type { MemoryFunction, MemoryFunctionRequest } from './providers/function.js';
 export { type InMemoryStore, type InMemoryStoreOptions, inMemoryStore } from './stores/in-memory.js';
 export * from './stores/local/index.js';
+export { type ConsolidateOptions, type ConsolidateReport, consolidate } from './strategies/consolidate.js';
 export { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
 export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+export type { CompleteFunction, ModelSource } from './strategies/extract/llm-client.js';
+export {
+  type LlmExtractorOptions,
+  type LlmExtractorPrompts,
+  llmExtractor,
+} from './strategies/extract/llm-extractor.js';
+export {
+  type ExtractionPromptInput,
+  extractionPrompt,
+  llmPromptVersion,
+  type NumberedText,
+  type ReconciliationPromptInput,
+  reconciliationPrompt,
+} from './strategies/extract/llm-extractor-prompts.js';
 export { type SystemPromptBuilderOptions, systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
 export { withMemory } from './with-memory.js';

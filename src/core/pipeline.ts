@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
 import { processShared } from './process-shared.js';
@@ -57,6 +58,8 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   const { scope, store, search } = settings;
   const list = store.list?.bind(store);
   const turns = new Map<string, TurnSearch>();
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  const writing = new AsyncLocalStorage<true>();
   registerWriteOwner(owner);
 
   function report(error: unknown, context: ErrorContext): void {
@@ -101,7 +104,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const [found, listed] = await Promise.allSettled([
       query
         ? bounded(() =>
-            store.search(query, {
+            store.search(settings.redact ? settings.redact(query) : query, {
               scope,
               limit: search.limit,
               ...(search.threshold !== undefined && { threshold: search.threshold }),
@@ -186,8 +189,15 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       complete: async (assistantText) => {
         if (settings.mode === 'read-only' || settings.write === false) return;
         turns.delete(request.turnKey);
-        const writing = trackWrite([owner, store], write({ userText: request.query, assistantText, scope, injected }));
-        if (settings.write === 'await') await writing;
+        // One turn's writes after the other's: a correction must find the fact it corrects stored.
+        // A turn completed from inside a write (an extractor calling the wrapped client) must not
+        // wait for the write it is part of.
+        const turn = { userText: request.query, assistantText, scope, injected };
+        const run = () => writing.run(true, () => write(turn));
+        const turnWrites = writing.getStore() ? run() : lastWrite.then(run);
+        if (!writing.getStore()) lastWrite = turnWrites;
+        const tracked = trackWrite([owner, store], turnWrites);
+        if (settings.write === 'await') await tracked;
       },
     };
   }
@@ -263,7 +273,15 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     if (operation.kind === 'delete') return operation;
     if (operation.kind === 'update') {
       const { patch } = operation;
-      return patch.text === undefined ? operation : { ...operation, patch: { ...patch, text: redact(patch.text) } };
+      const ttl = patch.type ? settings.ttl[patch.type] : undefined;
+      return {
+        ...operation,
+        patch: {
+          ...patch,
+          ...(patch.text !== undefined && { text: redact(patch.text) }),
+          ...(ttl !== undefined && patch.expiresAt === undefined && { expiresAt: new Date(Date.now() + ttl) }),
+        },
+      };
     }
     const { write } = operation;
     if ('messages' in write) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../src/core/errors.js';
+import type { MemoryStore } from '../../src/core/types.js';
 import { flushMemory } from '../../src/core/writeback.js';
 import type { MemoryFunctionRequest } from '../../src/providers/function.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
@@ -16,6 +17,24 @@ describe('flushMemory', () => {
     expect(report.failed).toEqual([]);
     expect(await store.list({ scope: { userId: 'a' } })).toHaveLength(1);
     expect(await store.list({ scope: { userId: 'b' } })).toHaveLength(1);
+  });
+
+  it('stores background writes of consecutive turns in order, so a correction finds what it corrects', async () => {
+    const inner = inMemoryStore();
+    // A store that takes a moment to add, as a real one does.
+    const store: MemoryStore = {
+      ...inner,
+      add: async (write, options) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return inner.add(write, options);
+      },
+    };
+    const model = withMemory(async (_request: MemoryFunctionRequest) => 'ok', { scope: { userId: 'a' }, store });
+    await model({ messages: [{ role: 'user', content: 'I live in Oslo.' }] });
+    await model({ messages: [{ role: 'user', content: 'Actually, I moved to Berlin.' }] });
+    await flushMemory(model);
+    const memories = await store.list({ scope: { userId: 'a' } });
+    expect(memories.map((memory) => memory.text)).toEqual(['User lives in Berlin.']);
   });
 
   it('resolves at once for a wrapper with nothing pending', async () => {
