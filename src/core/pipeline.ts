@@ -57,6 +57,8 @@ const warned = processShared('warned', () => new Set<string>());
 export function createPipeline(settings: PipelineSettings, owner: object): MemoryPipeline {
   const { scope, store, search } = settings;
   const list = store.list?.bind(store);
+  // Standing memories obey the same `types` and `filters` as the search.
+  const standingTypes = ['preference', 'profile'].filter((type) => !search.types || search.types.includes(type));
   const turns = new Map<string, TurnSearch>();
   let lastWrite: Promise<unknown> = Promise.resolve();
   const writing = new AsyncLocalStorage<true>();
@@ -114,8 +116,15 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
             }),
           )
         : Promise.resolve([]),
-      search.profileLimit > 0 && list
-        ? bounded(() => list({ scope, types: ['preference', 'profile'], limit: search.profileLimit }))
+      search.profileLimit > 0 && list && standingTypes.length > 0
+        ? bounded(() =>
+            list({
+              scope,
+              types: standingTypes,
+              ...(search.filters && { filters: search.filters }),
+              limit: search.profileLimit,
+            }),
+          )
         : Promise.resolve([]),
     ]);
     controller.abort();

@@ -17,12 +17,12 @@ export interface Mem0StoreOptions {
    * The mem0 platform API key, for a `MemoryClient` the store creates on first use.
    * @default process.env.MEM0_API_KEY
    */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * The mem0 platform address, for a self-hosted or proxied platform API.
    * @default 'https://api.mem0.ai'
    */
-  host?: string;
+  host?: string | undefined;
   /**
    * How long one store operation may take, in milliseconds, before it fails with
    * `StoreTimeoutError` (mem0's client has no time-out of its own).
