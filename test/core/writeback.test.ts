@@ -33,7 +33,7 @@ describe('flushMemory', () => {
     await model({ messages: [{ role: 'user', content: 'I live in Oslo.' }] });
     await model({ messages: [{ role: 'user', content: 'Actually, I moved to Berlin.' }] });
     await flushMemory(model);
-    const memories = await store.list({ scope: { userId: 'a' } });
+    const memories = await inner.list({ scope: { userId: 'a' } });
     expect(memories.map((memory) => memory.text)).toEqual(['User lives in Berlin.']);
   });
 
