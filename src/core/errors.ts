@@ -67,6 +67,8 @@ export type StoreOperation =
   | 'delete'
   | 'deleteAll'
   | 'history'
+  | 'export'
+  | 'import'
   | 'flush'
   | 'close'
   | 'open';

@@ -26,7 +26,8 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
-import { terms, wordOverlap } from './text-terms.js';
+import { contextualScores } from './contextual-ranking.js';
+import { searchTerms, terms, wordOverlap } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {
@@ -74,6 +75,8 @@ interface HistoryChange {
 interface StoredMemory {
   memory: Memory;
   terms: string[];
+  /** How often each term occurs, kept with the memory so a search does not count them again. */
+  counts: Map<string, number>;
   /** Text compared for exact restatements: case, width and spacing do not make a new fact. */
   normalisedText: string;
   /** Write order, so that memories changed within the same millisecond still sort newest first. */
@@ -159,14 +162,14 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       memory.metadata = { ...memory.metadata, ...metadata };
       memory.updatedAt = now;
       if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
-      Object.assign(restated, { terms: terms(text), normalisedText: normalise(text), sequence: ++sequence });
+      Object.assign(restated, { ...indexed(text), sequence: ++sequence });
       record(memory.id, { event: 'UPDATE', oldText: previousText, newText: text, reason: options.reason }, now);
       return { event: 'UPDATE', id: memory.id, text, previousText };
     }
     const memory: Memory = { id: randomUUID(), text, metadata, scope: { ...scope }, createdAt: now, updatedAt: now };
     if (fact.type !== undefined) memory.type = fact.type;
     if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
-    memories.set(memory.id, { memory, terms: terms(text), normalisedText: normalise(text), sequence: ++sequence });
+    memories.set(memory.id, { memory, ...indexed(text), sequence: ++sequence });
     record(memory.id, { event: 'ADD', newText: text, reason: options.reason }, now);
     return { event: 'ADD', id: memory.id, text };
   }
@@ -179,10 +182,10 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       assertOpen('search');
       options.signal?.throwIfAborted();
       const scope = parseScope(options.scope);
-      const queryTerms = [...new Set(terms(query))];
+      const queryTerms = [...new Set(searchTerms(query))];
       if (queryTerms.length === 0) return [];
       const candidates = visible(scope, options.types, options.filters);
-      const ranked = rank(queryTerms, candidates)
+      const ranked = rank(query, queryTerms, candidates)
         .filter((hit) => hit.score >= (options.threshold ?? 0))
         .sort((x, y) => y.score - x.score || newestFirst(x.stored, y.stored));
       return ranked
@@ -244,7 +247,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const now = new Date();
       if (text !== undefined) {
         memory.text = text;
-        Object.assign(stored, { terms: terms(text), normalisedText: normalise(text) });
+        Object.assign(stored, indexed(text));
       }
       if (patch.type !== undefined) memory.type = patch.type;
       if (patch.metadata !== undefined) memory.metadata = structuredClone(patch.metadata);
@@ -301,38 +304,65 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
 }
 
 /**
- * BM25 over the candidates, which are also the corpus the term statistics come from. The raw score
- * is normalised to 0..1 as `x / (x + 1)`, where `x` is the raw score divided by the sum of the
- * query terms' IDF: a memory holding every query term once, at average length, scores 0.5, and
- * denser matches approach 1. The transform keeps BM25's order and does not depend on corpus size.
+ * BM25 over the candidates, which are also the corpus the term statistics come from, adjusted by
+ * `contextualScores` (neighbouring memories in write order, time cues). The raw score is
+ * normalised to 0..1 as `x / (x + 1)`, where `x` is the score divided by the sum of the query
+ * terms' IDF: a lone memory holding every query term once, at average length, scores 0.5, and
+ * denser matches approach 1. The transform keeps the order and does not depend on corpus size.
  */
-function rank(queryTerms: string[], candidates: StoredMemory[]): Array<{ stored: StoredMemory; score: number }> {
+function rank(
+  query: string,
+  queryTerms: string[],
+  candidates: StoredMemory[],
+): Array<{ stored: StoredMemory; score: number }> {
   if (candidates.length === 0) return [];
-  const averageLength = candidates.reduce((sum, stored) => sum + stored.terms.length, 0) / candidates.length || 1;
-  const frequencies = candidates.map((stored) => termCounts(stored.terms));
-  const idf = new Map<string, number>();
-  for (const term of queryTerms) {
-    const containing = frequencies.filter((counts) => counts.has(term)).length;
-    // Lucene's variant: always positive, so a term found in most memories still counts a little.
-    idf.set(term, Math.log(1 + (candidates.length - containing + 0.5) / (containing + 0.5)));
-  }
-  const idfSum = [...idf.values()].reduce((sum, value) => sum + value, 0);
-  const hits: Array<{ stored: StoredMemory; score: number }> = [];
+  // One pass reads each candidate's frequency of each query term: the document frequencies and the
+  // scores below come from this table, so a search touches every memory's counts once.
+  const width = queryTerms.length;
+  const frequencies = new Float64Array(candidates.length * width);
+  const containing = new Array<number>(width).fill(0);
+  let totalLength = 0;
   candidates.forEach((stored, index) => {
-    const counts = frequencies[index] ?? new Map<string, number>();
-    const lengthRatio = stored.terms.length / averageLength;
-    let raw = 0;
-    for (const term of queryTerms) {
-      const frequency = counts.get(term) ?? 0;
-      if (frequency === 0) continue;
-      raw += ((idf.get(term) ?? 0) * frequency * (k1 + 1)) / (frequency + k1 * (1 - b + b * lengthRatio));
-    }
-    if (raw > 0) {
-      const relative = raw / idfSum;
-      hits.push({ stored, score: relative / (relative + 1) });
+    totalLength += stored.terms.length;
+    for (let column = 0; column < width; column += 1) {
+      const frequency = stored.counts.get(queryTerms[column] ?? '');
+      if (frequency === undefined) continue;
+      frequencies[index * width + column] = frequency;
+      containing[column] = (containing[column] ?? 0) + 1;
     }
   });
+  const averageLength = totalLength / candidates.length || 1;
+  // Lucene's variant: always positive, so a term found in most memories still counts a little.
+  const idf = containing.map((count) => Math.log(1 + (candidates.length - count + 0.5) / (count + 0.5)));
+  const idfSum = idf.reduce((sum, value) => sum + value, 0);
+  const raws = candidates.map((stored, index) => {
+    const lengthNorm = k1 * (1 - b + (b * stored.terms.length) / averageLength);
+    let raw = 0;
+    for (let column = 0; column < width; column += 1) {
+      const frequency = frequencies[index * width + column] ?? 0;
+      if (frequency > 0) raw += ((idf[column] ?? 0) * frequency * (k1 + 1)) / (frequency + lengthNorm);
+    }
+    return raw;
+  });
+  const scores = contextualScores(
+    raws,
+    candidates.map((stored) => stored.memory.text),
+    query,
+  );
+  const hits: Array<{ stored: StoredMemory; score: number }> = [];
+  candidates.forEach((stored, index) => {
+    const score = scores[index] ?? 0;
+    if (score <= 0) return;
+    const relative = score / idfSum;
+    hits.push({ stored, score: relative / (relative + 1) });
+  });
   return hits;
+}
+
+/** What a memory's text is searched and compared by. */
+function indexed(text: string): Pick<StoredMemory, 'terms' | 'counts' | 'normalisedText'> {
+  const textTerms = terms(text);
+  return { terms: textTerms, counts: termCounts(textTerms), normalisedText: normalise(text) };
 }
 
 function termCounts(list: string[]): Map<string, number> {
@@ -361,7 +391,16 @@ function normalise(text: string): string {
 
 // Callers get copies: changing a returned memory must never change what the store holds.
 function copy(memory: Memory): Memory {
-  return structuredClone(memory);
+  const copied: Memory = {
+    ...memory,
+    // Metadata is free-form JSON: only a deep copy keeps nested values apart.
+    metadata: Object.keys(memory.metadata).length === 0 ? {} : structuredClone(memory.metadata),
+    scope: { ...memory.scope },
+    createdAt: new Date(memory.createdAt),
+    updatedAt: new Date(memory.updatedAt),
+  };
+  if (memory.expiresAt) copied.expiresAt = new Date(memory.expiresAt);
+  return copied;
 }
 
 function withoutUndefined(change: HistoryChange): Pick<HistoryEntry, 'event' | 'oldText' | 'newText' | 'reason'> {

@@ -17,6 +17,25 @@ const unspacedScript =
 // runs that need it. 'und' keeps the result independent of the machine's locale.
 const wordSegmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
+// Porter stems regular inflections only: "went" and "go", "bought" and "buy" stay apart unless
+// the common irregular forms are mapped to their base verb first. Forms that are also other words
+// ("left", "saw", "found", "felt") are mapped too: as search terms the verb reading dominates.
+const irregularForms = new Map<string, string>();
+for (const entry of (
+  'be:was,were,been begin:began,begun break:broke,broken bring:brought build:built buy:bought catch:caught ' +
+  'choose:chose,chosen come:came do:did,done draw:drew,drawn drink:drank,drunk drive:drove,driven eat:ate,eaten ' +
+  'fall:fell,fallen feel:felt fight:fought find:found fly:flew,flown forget:forgot,forgotten get:got,gotten ' +
+  'give:gave,given go:went,gone grow:grew,grown have:had hear:heard hold:held keep:kept know:knew,known ' +
+  'lead:led leave:left lend:lent lose:lost make:made mean:meant meet:met pay:paid ride:rode,ridden ring:rang,rung ' +
+  'rise:rose,risen run:ran say:said see:saw,seen sell:sold send:sent shoot:shot show:shown sing:sang,sung ' +
+  'sit:sat sleep:slept speak:spoke,spoken spend:spent stand:stood steal:stole,stolen swim:swam,swum ' +
+  'take:took,taken teach:taught tell:told think:thought throw:threw,thrown understand:understood wake:woke,woken ' +
+  'wear:wore,worn win:won write:wrote,written'
+).split(' ')) {
+  const [base = '', forms = ''] = entry.split(':');
+  for (const form of forms.split(',')) irregularForms.set(form, base);
+}
+
 const emoji = /^\p{Extended_Pictographic}/u;
 const plainEnglishWord = /^[a-z]+$/;
 const possessive = /['’]s$/;
@@ -25,6 +44,19 @@ const possessive = /['’]s$/;
 // list starts dropping words that matter ("not", "no", "off" change what a preference means).
 const stopWords = new Set(
   'a an and are as at be by for from in is it of on or that the this to was were with'.split(' '),
+);
+
+// Words that carry a question's grammar, not its topic ("when did she go ..."): dropped from
+// search queries only. Memories keep them, so "not" still separates two preferences.
+const queryFunctionWords = new Set(
+  (
+    'a about above after again against all am an and any are as at be because been before being below between ' +
+    'both but by can could did do does doing down during each few for from further had has have having he her ' +
+    'here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not ' +
+    'now of off on once only or other our ours ourselves out over own same she should so some such than that the ' +
+    'their theirs them themselves then there these they this those through to too under until up very was we ' +
+    'were what when where which while who whom why will with would you your yours yourself yourselves'
+  ).split(' '),
 );
 
 /**
@@ -36,21 +68,42 @@ const stopWords = new Set(
  * terms('The user prefers dark themes 🌙'); // ['user', 'prefer', 'dark', 'theme', '🌙']
  */
 export function terms(text: string): string[] {
+  return collect(text, stopWords);
+}
+
+/**
+ * The terms of a search query: `terms()` without the words that only carry the question's grammar
+ * (what, when, did, would, ...), which would otherwise match every memory that asks something.
+ *
+ * @example
+ * searchTerms('When did Caroline go to the support group?'); // ['caroline', 'go', 'support', 'group']
+ */
+export function searchTerms(query: string): string[] {
+  return collect(query, queryFunctionWords);
+}
+
+function collect(text: string, skip: Set<string>): string[] {
   const found: string[] = [];
   for (const [token] of text.normalize('NFKC').toLowerCase().matchAll(wordOrEmoji)) {
     if (emoji.test(token)) found.push(token);
     else if (unspacedScript.test(token)) {
-      for (const { segment, isWordLike } of wordSegmenter.segment(token)) if (isWordLike) pushWord(found, segment);
-    } else pushWord(found, token);
+      for (const { segment, isWordLike } of wordSegmenter.segment(token))
+        if (isWordLike) pushWord(found, segment, skip);
+    } else pushWord(found, token, skip);
   }
   return found;
 }
 
-function pushWord(found: string[], token: string): void {
+function pushWord(found: string[], token: string, skip: Set<string> = stopWords): void {
   const word = token.replace(possessive, '');
-  if (word === '' || stopWords.has(word)) return;
-  // Porter's rules are for English: applied to other words they would cut real letters off.
-  found.push(plainEnglishWord.test(word) ? stemmer(word) : word);
+  if (word === '' || skip.has(word)) return;
+  if (!plainEnglishWord.test(word)) {
+    // Porter's rules are for English: applied to other words they would cut real letters off.
+    found.push(word);
+    return;
+  }
+  const base = irregularForms.get(word) ?? word;
+  if (!skip.has(base)) found.push(stemmer(base));
 }
 
 /**

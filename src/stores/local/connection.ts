@@ -1,0 +1,135 @@
+/**
+ * The SQLite connection of a local store: loads better-sqlite3 on first use, opens (and creates)
+ * the file, applies the pragmas, migrates, and runs every read and write so that another process
+ * holding the file never surfaces as `SQLITE_BUSY`.
+ *
+ * @module
+ */
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type BetterSqlite3 from 'better-sqlite3';
+import { CannotOpen, checkCompatible, migrate } from './schema.js';
+
+/** An open database with cached statements and contention-proof transactions. */
+export interface Connection {
+  readonly db: BetterSqlite3.Database;
+  /** A prepared statement, prepared once per SQL text. */
+  statement(sql: string): BetterSqlite3.Statement;
+  /** Runs `work` (synchronous, reads only), trying again while another process holds a lock. */
+  read<T>(work: () => T): Promise<T>;
+  /** Runs `work` in a `BEGIN IMMEDIATE` transaction, trying again while another process writes. */
+  write<T>(work: () => T): Promise<T>;
+  /**
+   * Copies the WAL into the database file and empties it, so no old page versions stay behind.
+   * True when it could (another process reading may hold frames back).
+   */
+  truncateWal(): Promise<boolean>;
+  close(): void;
+}
+
+/** How the connection behaves. */
+export interface ConnectionSettings {
+  /** How long to keep trying while another process holds the file, in milliseconds. */
+  busyTimeoutMs: number;
+  /** `normal` survives a crash of the process; `full` also survives a power cut. */
+  synchronous: 'normal' | 'full';
+}
+
+// How long SQLite itself waits for a lock before handing control back: short, because that wait
+// blocks the event loop; the async retry around it does the long waiting.
+const blockingWaitMs = 100;
+const maxCachedStatements = 500;
+
+/** Loads better-sqlite3, opens `path` (creating its folder), and brings its schema up to date. */
+export async function openConnection(path: string, settings: ConnectionSettings): Promise<Connection> {
+  // Loaded here, not at import, so that importing with-memory never loads the native module.
+  const { default: Database } = await import('better-sqlite3').catch((error: unknown) => {
+    throw new CannotOpen(
+      `better-sqlite3, which the local store needs, could not be loaded (${(error as Error)?.message ?? error}); install it, or run \`npm rebuild better-sqlite3\` for this Node version.`,
+      { cause: error },
+    );
+  });
+  const inMemory = path === ':memory:';
+  if (!inMemory) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new CannotOpen(
+        `The folder of ${path} could not be created (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and this process's permissions, or set localStore({ path }) or WITH_MEMORY_DB.`,
+        { cause: error },
+      );
+    }
+  }
+  const db = new Database(path, { timeout: Math.min(blockingWaitMs, settings.busyTimeoutMs) });
+  const retrying = <T>(work: () => T) => retryWhileBusy(work, settings.busyTimeoutMs);
+  try {
+    // Read-only checks first: a file this code cannot read must not be touched.
+    await retrying(() => checkCompatible(db, path));
+    if (!inMemory) await retrying(() => db.pragma('journal_mode = WAL'));
+    db.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Deleted content is overwritten with zeros, not left in free space: deletion really deletes.
+    db.pragma('secure_delete = ON');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('foreign_keys = OFF');
+    await retrying(() => db.transaction(() => migrate(db, path)).immediate());
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    db,
+    statement(sql) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= maxCachedStatements) statements.clear();
+        statement = db.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+    read: (work) => retrying(work),
+    write: (work) => retrying(() => db.transaction(work).immediate()),
+    async truncateWal() {
+      if (inMemory) return true;
+      for (let attempt = 0; attempt < 20; attempt += 1) {
+        const [result] = (await retrying(() => db.pragma('wal_checkpoint(TRUNCATE)'))) as Array<{ busy: number }>;
+        if (result?.busy === 0) return true;
+        await sleep(25);
+      }
+      return false;
+    },
+    close() {
+      statements.clear();
+      try {
+        // Keeps the query planner's statistics current; cheap, and only when they are stale.
+        db.pragma('optimize');
+      } catch {
+        // Another process writing must not make close fail.
+      }
+      db.close();
+    },
+  };
+}
+
+/** True for SQLite's "another connection holds the lock" errors, which a later try can get past. */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+async function retryWhileBusy<T>(work: () => T, busyTimeoutMs: number): Promise<T> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return work();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      // Jittered, growing pauses: two processes that collided should not collide again in step.
+      await sleep(Math.min(50, 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
+    }
+  }
+}

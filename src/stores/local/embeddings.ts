@@ -1,0 +1,71 @@
+/**
+ * Embedding vectors of the local store: calling the user's embedder safely, and packing vectors
+ * into the bytes SQLite keeps.
+ *
+ * @module
+ */
+
+/**
+ * Turns texts into embedding vectors, one per text, in the same order (an OpenAI, Voyage, local
+ * model... call). Every vector must have the same length.
+ *
+ * @example
+ * const embedder: Embedder = async (texts) => (await client.embeddings.create({ model, input: texts })).data.map((item) => item.embedding);
+ */
+export type Embedder = (texts: string[]) => Promise<number[][]>;
+
+/**
+ * Calls the embedder and checks what it answered: one vector per text, all of one length, finite
+ * numbers. Returns unit-length vectors, so cosine similarity is a plain dot product later.
+ */
+export async function embedTexts(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
+  if (texts.length === 0) return [];
+  const vectors: unknown = await embedder(texts);
+  if (!Array.isArray(vectors) || vectors.length !== texts.length) {
+    throw new Error(
+      `The embedder returned ${Array.isArray(vectors) ? vectors.length : 'no array of'} vectors for ${texts.length} texts; it must return one vector per text, in order.`,
+    );
+  }
+  const dimensions = Array.isArray(vectors[0]) ? vectors[0].length : 0;
+  return vectors.map((vector: unknown, index) => {
+    if (!Array.isArray(vector) || vector.length === 0 || vector.length !== dimensions) {
+      throw new Error(`The embedder's vector ${index} is not a number array of length ${dimensions || 'above 0'}.`);
+    }
+    const packed = Float32Array.from(vector as number[]);
+    if (!packed.every(Number.isFinite))
+      throw new Error(`The embedder's vector ${index} holds a value that is not a finite number.`);
+    return normalise(packed);
+  });
+}
+
+/** The bytes of a vector, for a BLOB column. */
+export function vectorToBytes(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+/** A vector read back from a BLOB column; copies, because SQLite's buffer may not be 4-byte aligned. */
+export function bytesToVector(bytes: Uint8Array): Float32Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer, 0, Math.floor(bytes.byteLength / 4));
+}
+
+/**
+ * Cosine similarity of two unit vectors; 0 when their lengths differ (vectors made by another
+ * embedding model cannot be compared).
+ */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  let dot = 0;
+  for (let index = 0; index < a.length; index += 1) dot += (a[index] as number) * (b[index] as number);
+  return dot;
+}
+
+function normalise(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  const length = Math.sqrt(sum);
+  if (length === 0) return vector;
+  for (let index = 0; index < vector.length; index += 1) vector[index] = (vector[index] as number) / length;
+  return vector;
+}

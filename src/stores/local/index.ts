@@ -1,0 +1,18 @@
+/**
+ * The embedded local store (SQLite through better-sqlite3, loaded on first use) and its embedding
+ * helper.
+ *
+ * @module
+ */
+
+export { type OpenAIEmbedderOptions, openaiEmbedder } from '../openai-embedder.js';
+export type { Embedder } from './embeddings.js';
+export type { LocalHistoryEntry } from './history.js';
+export type { JsonlSource } from './jsonl.js';
+export {
+  type ExportOptions,
+  type ImportResult,
+  type LocalStore,
+  type LocalStoreOptions,
+  localStore,
+} from './local-store.js';

@@ -1,0 +1,757 @@
+/**
+ * `localStore`: the embedded default store. One SQLite file (better-sqlite3, WAL), FTS5 ranking,
+ * optional embeddings, history, export and import; safe with several processes on one file.
+ *
+ * @module
+ */
+
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { InvalidOptionsError, MemoryError, StoreError, type StoreOperation } from '../../core/errors.js';
+import { toInvalidOptionsError } from '../../core/options.js';
+import { parseScope } from '../../core/scope.js';
+import type {
+  AddOptions,
+  ChangeOptions,
+  FactInput,
+  ListOptions,
+  Memory,
+  MemoryChange,
+  MemoryHit,
+  MemoryPatch,
+  MemoryStore,
+  MemoryWrite,
+  Scope,
+  SearchOptions,
+} from '../../core/types.js';
+import { terms } from '../text-terms.js';
+import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
+import { type Connection, isBusy, openConnection } from './connection.js';
+import { type Embedder, embedTexts } from './embeddings.js';
+import { scopeCondition, visibleCondition } from './filters.js';
+import { queryTerms } from './fts-query.js';
+import { type LocalHistoryEntry, readHistory, recordHistory, scrubHistory } from './history.js';
+import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
+import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from './jsonl.js';
+import { joinTerms, type MemoryRow, memoryColumns, rowToMemory, scopeColumns } from './rows.js';
+import { CannotOpen } from './schema.js';
+import { searchMemories } from './search.js';
+
+/** Options of `localStore`. */
+export interface LocalStoreOptions {
+  /**
+   * The SQLite file. Created, with its folder, on first use. `':memory:'` keeps everything in this
+   * process only.
+   * @default process.env.WITH_MEMORY_DB, else '.with-memory/memory.db' under the current directory
+   */
+  path?: string;
+  /**
+   * Turns texts into embedding vectors; when set, vectors are stored with each memory and search
+   * fuses word and vector similarity. See `openaiEmbedder`.
+   */
+  embedder?: Embedder;
+  /**
+   * How alike (0..1, the `wordOverlap` of their terms) a new fact and a stored one of the same scope
+   * and type must be for the new fact to update the stored one instead of being added. Facts with
+   * the same text (ignoring case, width and spacing) always count as the same.
+   * @default 0.85
+   */
+  duplicateThreshold?: number;
+  /**
+   * With an embedder: the cosine similarity (0..1) at or above which a new fact updates a stored
+   * one of the same scope and type.
+   * @default 0.95
+   */
+  vectorDuplicateThreshold?: number;
+  /**
+   * `deleteAll` keeps, in the history, the text of the memories it deletes. Off by default:
+   * forgetting a user keeps only that a deletion happened.
+   * @default false
+   */
+  keepDeletedText?: boolean;
+  /**
+   * How long an operation keeps trying while another process holds the file, in milliseconds,
+   * before it rejects with a retryable `StoreError`.
+   * @default 10000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * `normal`: a write that resolved survives a crash or kill of the process (WAL, synchronous
+   * NORMAL). `full`: it also survives a power cut or OS crash, at the cost of an fsync per write.
+   * @default 'normal'
+   */
+  synchronous?: 'normal' | 'full';
+  /**
+   * Who the history says made the changes of this store (the CLI passes `cli`).
+   * @default 'with-memory'
+   */
+  actor?: string;
+}
+
+/** Options of `LocalStore.export`. */
+export interface ExportOptions {
+  /** Only the memories of this scope (matched as in `search`). @default every memory */
+  scope?: Scope;
+}
+
+/** What `LocalStore.import` did. */
+export interface ImportResult {
+  /** Memories that were not in the store. */
+  added: number;
+  /** Memories whose id was in the store with other content. */
+  updated: number;
+  /** Memories already in the store as they are. */
+  unchanged: number;
+}
+
+/** The local store: every optional `MemoryStore` method, plus export and import. */
+export interface LocalStore extends Required<MemoryStore> {
+  readonly name: 'local';
+  readonly extractsFacts: false;
+  /** The absolute path of the SQLite file. */
+  readonly path: string;
+  /** A memory's changes, oldest first, with who made each. */
+  history(id: string): Promise<LocalHistoryEntry[]>;
+  /**
+   * The memories (unexpired) as JSONL, one memory per line; pipe it to a file. Read page by page,
+   * so a large store is never held in memory.
+   */
+  export(options?: ExportOptions): Readable;
+  /**
+   * Reads JSONL written by `export` (a file stream, or lines) and stores each memory under its own
+   * id, keeping its dates: an id already present is updated. Lines are written in batches of 500;
+   * an invalid line rejects naming its line number, and the batches before it stay written.
+   * With an embedder, vectors are computed anew.
+   */
+  import(source: JsonlSource): Promise<ImportResult>;
+}
+
+const storeName = 'local';
+const defaultPath = '.with-memory/memory.db';
+const defaultSearchLimit = 8;
+const defaultListLimit = 100;
+const maxListLimit = 1000;
+const importBatchSize = 500;
+const exportPageSize = 500;
+
+const optionsSchema = z
+  .object(
+    {
+      path: z.string({ error: 'a file path' }).trim().min(1, { error: 'a non-empty file path' }).optional(),
+      embedder: z
+        .custom<Embedder>((value) => typeof value === 'function', {
+          error: 'a function (texts) => Promise<number[][]>',
+        })
+        .optional(),
+      duplicateThreshold: z
+        .number({ error: 'a number above 0 and at most 1' })
+        .gt(0, { error: 'a number above 0 and at most 1' })
+        .max(1, { error: 'a number above 0 and at most 1' })
+        .optional(),
+      vectorDuplicateThreshold: z
+        .number({ error: 'a number above 0 and at most 1' })
+        .gt(0, { error: 'a number above 0 and at most 1' })
+        .max(1, { error: 'a number above 0 and at most 1' })
+        .optional(),
+      keepDeletedText: z.boolean({ error: 'true or false' }).optional(),
+      busyTimeoutMs: z
+        .number({ error: 'a number of milliseconds (0 or more)' })
+        .int({ error: 'a whole number of milliseconds' })
+        .min(0, { error: 'a number of milliseconds (0 or more)' })
+        .optional(),
+      synchronous: z.enum(['normal', 'full'], { error: "'normal' or 'full'" }).optional(),
+      actor: z.string({ error: 'a string' }).trim().min(1, { error: 'a non-empty string' }).max(256).optional(),
+    },
+    { error: "an options object such as { path: '.with-memory/memory.db' }" },
+  )
+  .strict();
+
+const metadataSchema = z
+  .record(z.string(), z.unknown(), { error: 'a plain object' })
+  .refine(isJsonObject, { error: 'a JSON-serialisable object' });
+const dateSchema = z
+  .date({ error: 'a Date' })
+  .refine((date) => !Number.isNaN(date.getTime()), { error: 'a valid Date' });
+const typeSchema = z.string({ error: 'a string' }).min(1, { error: 'a non-empty string' });
+const factSchema = z.object({
+  text: z.string({ error: 'a string' }),
+  type: typeSchema.optional(),
+  metadata: metadataSchema.optional(),
+  expiresAt: dateSchema.optional(),
+});
+const writeSchema = z.union(
+  [
+    z.object({ facts: z.array(factSchema, { error: 'an array of facts' }) }),
+    z.object({
+      messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }), {
+        error: 'an array of messages',
+      }),
+    }),
+  ],
+  { error: '{ facts: [...] } or { messages: [...] }' },
+);
+const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite), z.boolean()]);
+const filtersSchema = z.record(z.string(), z.union([metadataValue, z.array(metadataValue)]), {
+  error: 'an object of metadata values or arrays of them',
+});
+const searchSchema = z.object({
+  limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
+  threshold: z.number().min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).optional(),
+  types: z.array(typeSchema).optional(),
+  filters: filtersSchema.optional(),
+});
+const listSchema = z.object({
+  limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
+  offset: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
+  types: z.array(typeSchema).optional(),
+  filters: filtersSchema.optional(),
+});
+const patchSchema = z.object({
+  text: z
+    .string({ error: 'a string' })
+    .refine((text) => text.trim() !== '', { error: 'non-empty text (delete the memory instead)' })
+    .optional(),
+  type: typeSchema.optional(),
+  metadata: metadataSchema.optional(),
+  expiresAt: z.union([dateSchema, z.null()]).optional(),
+});
+
+/**
+ * Creates the embedded local store: a SQLite file that survives restarts, searched by BM25 (and by
+ * vector similarity when given an `embedder`), with a history of every change. Cheap to call: the
+ * file is opened, and better-sqlite3 loaded, on the first operation.
+ *
+ * @example
+ * import { localStore, withMemory } from 'with-memory';
+ * const store = localStore({ path: '.with-memory/memory.db' });
+ * await store.add({ facts: [{ text: 'Prefers Celsius', type: 'preference' }] }, { scope: { userId: 'u1' } });
+ * const hits = await store.search('temperature units', { scope: { userId: 'u1' } });
+ */
+export function localStore(options: LocalStoreOptions = {}): LocalStore {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw toInvalidOptionsError(parsed.error);
+  const {
+    embedder,
+    duplicateThreshold = 0.85,
+    vectorDuplicateThreshold = 0.95,
+    keepDeletedText = false,
+    busyTimeoutMs = 10_000,
+    synchronous = 'normal',
+    actor = 'with-memory',
+  } = parsed.data;
+  const configuredPath = parsed.data.path ?? nonEmpty(process.env.WITH_MEMORY_DB) ?? defaultPath;
+  const path = configuredPath === ':memory:' ? configuredPath : resolve(configuredPath);
+
+  let opening: Promise<Connection> | undefined;
+  let closed = false;
+  const inFlight = new Set<Promise<unknown>>();
+
+  function connect(): Promise<Connection> {
+    opening ??= openConnection(path, { busyTimeoutMs, synchronous }).catch((error: unknown) => {
+      // The next operation tries again: the file may have been busy, or fixed meanwhile.
+      opening = undefined;
+      throw toStoreError(error, 'open', path);
+    });
+    return opening;
+  }
+
+  /** Runs an operation: open first, every failure a `StoreError`, tracked for `flush` and `close`. */
+  function run<T>(operation: StoreOperation, work: (connection: Connection) => Promise<T>): Promise<T> {
+    if (closed) return Promise.reject(closedError(operation));
+    const task = (async () => work(await connect()))().catch((error: unknown) => {
+      throw toStoreError(error, operation, path);
+    });
+    inFlight.add(task);
+    const forget = () => inFlight.delete(task);
+    task.then(forget, forget);
+    return task;
+  }
+
+  async function embed(texts: string[], operation: StoreOperation): Promise<Float32Array[] | undefined> {
+    if (!embedder || texts.length === 0) return undefined;
+    try {
+      return await embedTexts(embedder, texts);
+    } catch (error) {
+      throw new StoreError('The embedder failed; nothing was written. Check the embedder, then try again.', {
+        store: storeName,
+        operation,
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  function readMemory(connection: Connection, id: string, now: number): MemoryRow | undefined {
+    return connection
+      .statement(
+        `SELECT ${memoryColumns} FROM memories AS m
+         WHERE m.id = ? AND m.deleted_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > ?)`,
+      )
+      .get(id, now) as MemoryRow | undefined;
+  }
+
+  const store: LocalStore = {
+    name: storeName,
+    extractsFacts: false,
+    path,
+
+    search(query: string, searchOptions: SearchOptions): Promise<MemoryHit[]> {
+      return run('search', async (connection) => {
+        searchOptions.signal?.throwIfAborted();
+        const scope = parseScope(searchOptions.scope);
+        const { limit = defaultSearchLimit, threshold = 0, types, filters } = validate(searchSchema, searchOptions);
+        if (typeof query !== 'string') throw new InvalidOptionsError('query', 'a string');
+        const searchTerms = queryTerms(query);
+        let queryVector: Float32Array | undefined;
+        if (embedder && query.trim() !== '') {
+          // A failing embedder costs the vector half of the ranking, not the search.
+          queryVector = await embedTexts(embedder, [query]).then(
+            (vectors) => vectors[0],
+            () => undefined,
+          );
+          searchOptions.signal?.throwIfAborted();
+        }
+        if (searchTerms.length === 0 && !queryVector) return [];
+        const found = await connection.read(() =>
+          searchMemories(connection, query, {
+            scope,
+            types,
+            filters,
+            queryTerms: searchTerms,
+            queryVector,
+            limit,
+            threshold,
+            now: Date.now(),
+          }),
+        );
+        return found.map(({ row, score }) => ({ ...rowToMemory(row), score }));
+      });
+    },
+
+    add(write: MemoryWrite, addOptions: AddOptions): Promise<MemoryChange[]> {
+      return run('add', async (connection) => {
+        addOptions.signal?.throwIfAborted();
+        const scope = parseScope(addOptions.scope);
+        const baseMetadata = addOptions.metadata === undefined ? {} : validate(metadataSchema, addOptions.metadata);
+        const checked = validate(writeSchema, write);
+        // This store does not distil facts, but a write of raw messages must not be lost: each user
+        // message is kept as a fact, as the user said it.
+        const facts: FactInput[] =
+          'messages' in checked
+            ? checked.messages
+                .filter((message) => message.role === 'user')
+                .map(({ content }) => ({ text: content, type: 'fact' }))
+            : (checked.facts as FactInput[]);
+        const prepared: PreparedFact[] = [];
+        for (const fact of facts) {
+          const text = fact.text.trim();
+          if (text === '') continue;
+          prepared.push(
+            prepareFact({
+              text,
+              type: fact.type,
+              metadata: JSON.stringify({ ...baseMetadata, ...fact.metadata }),
+              expiresAt: fact.expiresAt?.getTime(),
+            }),
+          );
+        }
+        if (prepared.length === 0) return [];
+        const vectors = await embed(
+          prepared.map((fact) => fact.text),
+          'add',
+        );
+        prepared.forEach((fact, index) => {
+          fact.vector = vectors?.[index];
+        });
+        addOptions.signal?.throwIfAborted();
+        const settings = { duplicateThreshold, vectorDuplicateThreshold, actor, reason: addOptions.reason };
+        return connection.write(() => addFacts(connection, prepared, scope, settings, Date.now()));
+      });
+    },
+
+    get(id: string): Promise<Memory | null> {
+      return run('get', async (connection) => {
+        const row = await connection.read(() => readMemory(connection, String(id), Date.now()));
+        return row ? rowToMemory(row) : null;
+      });
+    },
+
+    list(listOptions: ListOptions): Promise<Memory[]> {
+      return run('list', async (connection) => {
+        const scope = parseScope(listOptions.scope);
+        const { limit = defaultListLimit, offset = 0, types, filters } = validate(listSchema, listOptions);
+        const rows = await connection.read(() => {
+          const visible = visibleCondition({ scope, types, filters, now: Date.now() });
+          return connection
+            .statement(
+              `SELECT ${memoryColumns} FROM memories AS m WHERE ${visible.sql}
+               ORDER BY m.updated_at DESC, m.seq DESC LIMIT ? OFFSET ?`,
+            )
+            .all(...visible.params, Math.min(limit, maxListLimit), offset) as MemoryRow[];
+        });
+        return rows.map(rowToMemory);
+      });
+    },
+
+    update(id: string, patch: MemoryPatch, changeOptions: ChangeOptions = {}): Promise<Memory | null> {
+      return run('update', async (connection) => {
+        const checked = validate(patchSchema, patch);
+        const text = checked.text?.trim();
+        const textTerms = text === undefined ? undefined : terms(text);
+        const vector = text === undefined ? undefined : (await embed([text], 'update'))?.[0];
+        const row = await connection.write(() => {
+          const now = Date.now();
+          const existing = readMemory(connection, String(id), now);
+          if (!existing) return undefined;
+          const next = {
+            text: text ?? existing.text,
+            type: checked.type ?? existing.type,
+            metadata: checked.metadata === undefined ? existing.metadata : JSON.stringify(checked.metadata),
+            expiresAt: checked.expiresAt === undefined ? existing.expires_at : (checked.expiresAt?.getTime() ?? null),
+          };
+          connection
+            .statement(
+              `UPDATE memories SET text = ?, terms = coalesce(?, terms), type = ?, metadata = ?, content_hash = ?,
+               expires_at = ?, updated_at = ? WHERE seq = ?`,
+            )
+            .run(
+              next.text,
+              textTerms ? joinTerms(textTerms) : null,
+              next.type,
+              next.metadata,
+              contentHash(next.text),
+              next.expiresAt,
+              now,
+              existing.seq,
+            );
+          const scope = rowToMemory(existing).scope;
+          if (textTerms && next.text !== existing.text) reindexTerms(connection, existing.seq, textTerms, scope);
+          if (vector) storeVector(connection, existing.seq, vector);
+          recordHistory(connection, {
+            memoryId: existing.id,
+            event: 'UPDATE',
+            oldText: existing.text,
+            newText: next.text,
+            reason: changeOptions.reason,
+            actor,
+            at: now,
+          });
+          const updated: MemoryRow = {
+            ...existing,
+            text: next.text,
+            type: next.type,
+            metadata: next.metadata,
+            expires_at: next.expiresAt,
+            updated_at: now,
+          };
+          return updated;
+        });
+        return row ? rowToMemory(row) : null;
+      });
+    },
+
+    delete(id: string, changeOptions: ChangeOptions = {}): Promise<boolean> {
+      return run('delete', (connection) =>
+        connection.write(() => {
+          const now = Date.now();
+          const existing = connection
+            .statement('SELECT seq, id, text FROM memories WHERE id = ? AND deleted_at IS NULL')
+            .get(String(id)) as Pick<MemoryRow, 'seq' | 'id' | 'text'> | undefined;
+          if (!existing) return false;
+          // A tombstone keeps the scope, so deleteAll of that scope can still find and scrub this
+          // memory's history; the text goes (the history's DELETE entry keeps it, as an audit trail).
+          connection
+            .statement(
+              `UPDATE memories SET deleted_at = ?, updated_at = ?, text = '', terms = '', metadata = '{}', content_hash = NULL
+               WHERE seq = ?`,
+            )
+            .run(now, now, existing.seq);
+          recordHistory(connection, {
+            memoryId: existing.id,
+            event: 'DELETE',
+            oldText: existing.text,
+            reason: changeOptions.reason,
+            actor,
+            at: now,
+          });
+          return true;
+        }),
+      );
+    },
+
+    deleteAll(scope: Scope): Promise<number> {
+      return run('deleteAll', async (connection) => {
+        const parsedScope = parseScope(scope);
+        const inScope = scopeCondition(parsedScope);
+        const deleted = await connection.write(() => {
+          const now = Date.now();
+          const { count } = connection
+            .statement(`SELECT count(*) AS count FROM memories AS m WHERE ${inScope.sql} AND m.deleted_at IS NULL`)
+            .get(...inScope.params) as { count: number };
+          const { total } = connection
+            .statement(`SELECT count(*) AS total FROM memories AS m WHERE ${inScope.sql}`)
+            .get(...inScope.params) as { total: number };
+          if (total === 0) return 0;
+          if (!keepDeletedText) {
+            scrubHistory(connection, `SELECT m.id FROM memories AS m WHERE ${inScope.sql}`, inScope.params);
+          }
+          connection
+            .statement(
+              `INSERT INTO memory_history (memory_id, event, old_text, actor, created_at)
+               SELECT m.id, 'DELETE', CASE WHEN ? THEN m.text END, ?, ? FROM memories AS m
+               WHERE ${inScope.sql} AND m.deleted_at IS NULL ORDER BY m.seq`,
+            )
+            .run(keepDeletedText ? 1 : 0, actor, now, ...inScope.params);
+          connection.statement(`DELETE FROM memories AS m WHERE ${inScope.sql}`).run(...inScope.params);
+          // Rewrites the index without the deleted entries: until a merge, FTS5 keeps a deleted
+          // row's terms in its segments, only marked as deleted.
+          connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
+          return count;
+        });
+        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied.
+        await connection.truncateWal();
+        return deleted;
+      });
+    },
+
+    history(id: string): Promise<LocalHistoryEntry[]> {
+      return run('history', (connection) => connection.read(() => readHistory(connection, String(id))));
+    },
+
+    flush(): Promise<void> {
+      if (closed) return Promise.reject(closedError('flush'));
+      // Every write is durable when its promise resolves; flushing only waits for those under way.
+      return Promise.allSettled([...inFlight]).then(() => undefined);
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      const connection = await opening?.catch(() => undefined);
+      connection?.close();
+    },
+
+    export(exportOptions: ExportOptions = {}): Readable {
+      return Readable.from(exportLines(exportOptions));
+    },
+
+    import(source: JsonlSource): Promise<ImportResult> {
+      return run('import', async (connection) => {
+        const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
+        let batch: Memory[] = [];
+        const flushBatch = async () => {
+          const memories = batch;
+          batch = [];
+          if (memories.length === 0) return;
+          const vectors = await embed(
+            memories.map((memory) => memory.text),
+            'import',
+          );
+          const prepared = memories.map((memory) => ({ memory, terms: terms(memory.text) }));
+          const outcome = await connection.write(() =>
+            prepared.map(({ memory, terms: textTerms }, index) =>
+              importMemory(connection, memory, textTerms, vectors?.[index], Date.now()),
+            ),
+          );
+          for (const event of outcome) result[event] += 1;
+        };
+        for await (const { line, lineNumber } of readLines(source)) {
+          batch.push(parseJsonLine(line, lineNumber));
+          if (batch.length >= importBatchSize) await flushBatch();
+        }
+        await flushBatch();
+        return result;
+      });
+    },
+  };
+
+  async function* exportLines(exportOptions: ExportOptions): AsyncGenerator<string> {
+    const scope = exportOptions.scope === undefined ? undefined : parseScopeFor('export', exportOptions.scope);
+    let after = 0;
+    for (;;) {
+      const rows: MemoryRow[] = await run('export', (connection) =>
+        connection.read(() => {
+          const visible = scope
+            ? visibleCondition({ scope, now: Date.now() })
+            : { sql: 'm.deleted_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > ?)', params: [Date.now()] };
+          return connection
+            .statement(
+              `SELECT ${memoryColumns} FROM memories AS m WHERE m.seq > ? AND ${visible.sql} ORDER BY m.seq LIMIT ?`,
+            )
+            .all(after, ...visible.params, exportPageSize) as MemoryRow[];
+        }),
+      );
+      for (const row of rows) yield `${memoryToJsonLine(rowToMemory(row))}\n`;
+      const last = rows.at(-1);
+      if (!last || rows.length < exportPageSize) return;
+      after = last.seq;
+    }
+  }
+
+  function importMemory(
+    connection: Connection,
+    memory: Memory,
+    textTerms: string[],
+    vector: Float32Array | undefined,
+    now: number,
+  ): keyof ImportResult {
+    const existing = connection
+      .statement(`SELECT ${memoryColumns}, m.deleted_at AS deleted_at FROM memories AS m WHERE m.id = ?`)
+      .get(memory.id) as (MemoryRow & { deleted_at: number | null }) | undefined;
+    const values = [
+      memory.text,
+      joinTerms(textTerms),
+      memory.type ?? null,
+      ...scopeColumns(memory.scope),
+      JSON.stringify(memory.metadata),
+      contentHash(memory.text),
+      memory.createdAt.getTime(),
+      memory.updatedAt.getTime(),
+      memory.expiresAt?.getTime() ?? null,
+    ] as const;
+    if (!existing) {
+      const result = connection
+        .statement(
+          `INSERT INTO memories (text, terms, type, user_id, agent_id, run_id, app_id, metadata, content_hash, created_at, updated_at, expires_at, id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(...values, memory.id);
+      const seq = Number(result.lastInsertRowid);
+      indexTerms(connection, seq, textTerms, memory.scope);
+      if (vector) storeVector(connection, seq, vector);
+      recordHistory(connection, { memoryId: memory.id, event: 'ADD', reason: 'import', actor: 'import', at: now });
+      return 'added';
+    }
+    const current = memoryToJsonLine(rowToMemory(existing));
+    if (existing.deleted_at === null && current === memoryToJsonLine(memory)) return 'unchanged';
+    connection
+      .statement(
+        `UPDATE memories SET text = ?, terms = ?, type = ?, user_id = ?, agent_id = ?, run_id = ?, app_id = ?, metadata = ?,
+         content_hash = ?, created_at = ?, updated_at = ?, expires_at = ?, deleted_at = NULL WHERE id = ?`,
+      )
+      .run(...values, memory.id);
+    if (existing.deleted_at === null)
+      connection.statement('DELETE FROM memories_fts WHERE rowid = ?').run(existing.seq);
+    indexTerms(connection, existing.seq, textTerms, memory.scope);
+    if (vector) storeVector(connection, existing.seq, vector);
+    recordHistory(
+      connection,
+      existing.deleted_at === null
+        ? {
+            memoryId: memory.id,
+            event: 'UPDATE',
+            oldText: existing.text,
+            newText: memory.text,
+            reason: 'import',
+            actor: 'import',
+            at: now,
+          }
+        : { memoryId: memory.id, event: 'ADD', reason: 'import', actor: 'import', at: now },
+    );
+    return existing.deleted_at === null ? 'updated' : 'added';
+  }
+
+  return store;
+}
+
+/** Parses with zod; a failure becomes an `InvalidOptionsError` (and, through `run`, a `StoreError`). */
+function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw toInvalidOptionsError(parsed.error);
+  return parsed.data;
+}
+
+function parseScopeFor(operation: StoreOperation, scope: Scope): Scope {
+  try {
+    return parseScope(scope);
+  } catch (error) {
+    throw toStoreError(error, operation, '');
+  }
+}
+
+function isJsonObject(value: unknown): boolean {
+  try {
+    const json = JSON.stringify(value);
+    return typeof json === 'string' && json.startsWith('{');
+  } catch {
+    return false;
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value?.trim() ? value.trim() : undefined;
+}
+
+function closedError(operation: StoreOperation): StoreError {
+  return new StoreError('The local store is closed; create a new one with localStore().', {
+    store: storeName,
+    operation,
+    retryable: false,
+  });
+}
+
+/** Every failure as a `StoreError` that says what to do, without memory text in its message. */
+function toStoreError(error: unknown, operation: StoreOperation, path: string): StoreError {
+  if (error instanceof StoreError) return error;
+  if (error instanceof InvalidOptionsError) {
+    return new StoreError(`The local store's ${operation} was given invalid input: ${error.message}`, {
+      store: storeName,
+      operation,
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
+    return new StoreError(`The local store's ${operation} was aborted.`, {
+      store: storeName,
+      operation,
+      retryable: true,
+      cause: error,
+    });
+  }
+  if (error instanceof CannotOpen) {
+    return new StoreError(error.message, { store: storeName, operation: 'open', retryable: false, cause: error });
+  }
+  if (error instanceof ImportLineError) {
+    return new StoreError(error.message, { store: storeName, operation, retryable: false, cause: error });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('SQLITE')) {
+    if (isBusy(error)) {
+      return new StoreError(
+        `The local store's ${operation} waited too long for ${path}, which another process kept locked; try again, or raise busyTimeoutMs.`,
+        { store: storeName, operation, retryable: true, cause: error },
+      );
+    }
+    const hint =
+      code === 'SQLITE_NOTADB'
+        ? ' The file is not a SQLite database; point localStore({ path }) at another file.'
+        : code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')
+          ? ' Check that the folder exists or can be created, and that this process may write to it.'
+          : code.startsWith('SQLITE_CORRUPT')
+            ? ' The file is damaged; restore it from an export or a copy.'
+            : '';
+    return new StoreError(`The local store's ${operation} failed on ${path || 'its file'} (${code}).${hint}`, {
+      store: storeName,
+      operation,
+      retryable: /^SQLITE_(IOERR|FULL|PROTOCOL|NOMEM|INTERRUPT)/.test(code),
+      cause: error,
+    });
+  }
+  if (MemoryError.isInstance(error)) {
+    return new StoreError(`The local store's ${operation} failed: ${error.message}`, {
+      store: storeName,
+      operation,
+      retryable: false,
+      cause: error,
+    });
+  }
+  return new StoreError(`The local store's ${operation} failed; see the cause.`, {
+    store: storeName,
+    operation,
+    retryable: true,
+    cause: error,
+  });
+}

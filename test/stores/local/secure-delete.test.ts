@@ -1,0 +1,143 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalStore, localStore } from '../../../src/stores/local/index.js';
+
+let folder: string;
+let path: string;
+const stores: LocalStore[] = [];
+
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'with-memory-erase-'));
+  path = join(folder, 'memory.db');
+});
+
+afterEach(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  stores.length = 0;
+  rmSync(folder, { recursive: true, force: true });
+});
+
+function open(options: Parameters<typeof localStore>[0] = {}): LocalStore {
+  const store = localStore({ path, ...options });
+  stores.push(store);
+  return store;
+}
+
+/** Every byte of the database file and its WAL (when there is one), lowercased where ASCII. */
+function fileBytes(): string {
+  const files = [path, `${path}-wal`].filter((file) => existsSync(file));
+  return Buffer.concat(files.map((file) => readFileSync(file)))
+    .toString('latin1')
+    .toLowerCase();
+}
+
+// Distinctive words: found in the bytes only if something kept A's text (row, index, history, WAL).
+const markerA = 'Quixotrombone';
+const secondMarkerA = 'Zeppelinmarmot';
+const markerB = 'Harpsicolumbine';
+
+async function fillStore(store: LocalStore): Promise<string> {
+  const alice = { userId: 'A' };
+  const bob = { userId: 'B' };
+  // Several separate writes, so the FTS index holds several segments.
+  for (let index = 0; index < 30; index += 1) {
+    await store.add(
+      { facts: [{ text: `Note ${index}: A plays the ${markerA} in the ${index} band` }] },
+      { scope: alice },
+    );
+    await store.add(
+      { facts: [{ text: `Note ${index}: B plays the ${markerB} in the ${index} band` }] },
+      { scope: bob },
+    );
+  }
+  const [change] = await store.add(
+    { facts: [{ text: `A keeps a ${secondMarkerA} called Bramble`, metadata: { pet: secondMarkerA } }] },
+    { scope: { userId: 'A', agentId: 'helper' } },
+  );
+  if (!change?.id) throw new Error('the add should return an id');
+  // An update and a single delete leave A's words in the history as well.
+  await store.update(change.id, { text: `A keeps a ${secondMarkerA} called Thistle` });
+  const hits = await store.search(`${markerA} 3`, { scope: alice });
+  const first = hits[0];
+  if (!first) throw new Error('the search should find a note');
+  await store.delete(first.id);
+  return change.id;
+}
+
+describe('localStore deleteAll', () => {
+  it("leaves none of A's text anywhere in the file or its WAL, and B's memories intact", async () => {
+    const store = open();
+    const petId = await fillStore(store);
+    const before = fileBytes();
+    expect(before).toContain(markerA.toLowerCase());
+    expect(before).toContain(secondMarkerA.toLowerCase());
+    const bobBefore = await store.list({ scope: { userId: 'B' } });
+
+    expect(await store.deleteAll({ userId: 'A' })).toBe(30);
+    expect(await store.list({ scope: { userId: 'A' } })).toEqual([]);
+    expect(await store.search(markerA, { scope: { userId: 'A' } })).toEqual([]);
+    const history = await store.history(petId);
+    expect(history.map((entry) => entry.event)).toEqual(['ADD', 'UPDATE', 'DELETE']);
+    expect(history.every((entry) => entry.oldText === undefined && entry.newText === undefined)).toBe(true);
+    await store.close();
+
+    const after = fileBytes();
+    expect(after).not.toContain(markerA.toLowerCase());
+    expect(after).not.toContain(secondMarkerA.toLowerCase());
+    // The check can see text that is still there: B's words are.
+    expect(after).toContain(markerB.toLowerCase());
+
+    const reopened = open();
+    const bobAfter = await reopened.list({ scope: { userId: 'B' } });
+    expect(bobAfter).toEqual(bobBefore);
+    const found = await reopened.search(`${markerB} 17`, { scope: { userId: 'B' } });
+    expect(found[0]?.text).toBe(`Note 17: B plays the ${markerB} in the 17 band`);
+    expect(await reopened.history(bobAfter[0]?.id ?? '')).toHaveLength(1);
+  });
+
+  it('empties the WAL at once, even while another connection keeps the file open', async () => {
+    const store = open();
+    await fillStore(store);
+    const other = open();
+    expect((await other.list({ scope: { userId: 'B' } })).length).toBe(30);
+    expect(await store.deleteAll({ userId: 'A' })).toBe(30);
+    await store.close();
+    // `other` still has the file open, so closing `store` did not fold the WAL away.
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    const after = fileBytes();
+    expect(after).not.toContain(markerA.toLowerCase());
+    expect(after).not.toContain(secondMarkerA.toLowerCase());
+    expect(after).toContain(markerB.toLowerCase());
+  });
+
+  it('keeps the deleted text in the history with keepDeletedText: true', async () => {
+    const store = open({ keepDeletedText: true });
+    const petId = await fillStore(store);
+    expect(await store.deleteAll({ userId: 'A' })).toBe(30);
+    const history = await store.history(petId);
+    expect(history.map((entry) => [entry.event, entry.oldText, entry.newText])).toEqual([
+      ['ADD', undefined, `A keeps a ${secondMarkerA} called Bramble`],
+      ['UPDATE', `A keeps a ${secondMarkerA} called Bramble`, `A keeps a ${secondMarkerA} called Thistle`],
+      ['DELETE', `A keeps a ${secondMarkerA} called Thistle`, undefined],
+    ]);
+    await store.close();
+    expect(fileBytes()).toContain(secondMarkerA.toLowerCase());
+  });
+
+  it('erases only the scope it is given: an agent of A, not A', async () => {
+    const store = open();
+    await store.add(
+      { facts: [{ text: 'A told the helper about the lighthouse' }] },
+      { scope: { userId: 'A', agentId: 'helper' } },
+    );
+    await store.add(
+      { facts: [{ text: 'A told the planner about the lighthouse' }] },
+      { scope: { userId: 'A', agentId: 'planner' } },
+    );
+    expect(await store.deleteAll({ userId: 'A', agentId: 'helper' })).toBe(1);
+    const left = await store.search('lighthouse', { scope: { userId: 'A' } });
+    expect(left.map((hit) => hit.text)).toEqual(['A told the planner about the lighthouse']);
+  });
+});
