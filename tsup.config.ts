@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
-// Keep in step with the `exports` map of package.json; test/package-exports.test.ts checks both agree.
+// Keep in step with the `exports` map of package.json; test/package/exports.test.ts checks both agree.
 export const entries = {
   index: 'src/index.ts',
   'mem0/index': 'src/stores/mem0/index.ts',
   'ai-sdk/index': 'src/ai-sdk/index.ts',
   'testing/index': 'src/testing/index.ts',
+  'cli/index': 'src/cli/index.ts',
 };
 
 export default defineConfig({
