@@ -553,7 +553,7 @@ describe('localStore search', () => {
       const reference = await memory.search(query, { scope: user });
       expect(local.map((hit) => hit.text)).toEqual(reference.map((hit) => hit.text));
       // Fresh memories: the recency weight takes nothing away yet.
-      local.forEach((hit, index) => expect(hit.score).toBeCloseTo(reference[index]?.score ?? -1, 3));
+      for (const [index, hit] of local.entries()) expect(hit.score).toBeCloseTo(reference[index]?.score ?? -1, 3);
     }
     await memory.close();
   });
