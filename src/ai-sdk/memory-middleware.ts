@@ -1,6 +1,7 @@
 import type { LanguageModelMiddleware } from 'ai';
 import type { WithMemoryOptions } from '../core/options.js';
 import type { MemoryPipeline, TurnMemory, TurnRequest } from '../core/pipeline.js';
+import { isJson, type Json, lastUserText, textOf } from '../providers/json.js';
 import { buildPipeline } from '../with-memory.js';
 
 // Every shape is derived from the installed `ai`'s own middleware type, so the same source reads
@@ -14,8 +15,6 @@ type GenerateResult = Awaited<ReturnType<WrapGenerateOptions['doGenerate']>>;
 type WrapStreamOptions = Parameters<NonNullable<LanguageModelMiddleware['wrapStream']>>[0];
 type StreamResult = Awaited<ReturnType<WrapStreamOptions['doStream']>>;
 type StreamPart = StreamResult['stream'] extends ReadableStream<infer Part> ? Part : never;
-
-type Json = Record<string, unknown>;
 
 // A step that finishes for these is not the turn's answer: tools run and the model is called again.
 const unfinishedReasons = new Set(['tool-calls', 'error']);
@@ -98,18 +97,7 @@ export function memoryMiddleware(options: WithMemoryOptions): LanguageModelMiddl
  * message is a later step of the same user turn, so it reuses that turn's search.
  */
 function readPrompt(prompt: Prompt): TurnRequest {
-  let query = '';
-  let index = -1;
-  for (let position = prompt.length - 1; position >= 0; position -= 1) {
-    const message: unknown = prompt[position];
-    if (!isJson(message) || message.role !== 'user') continue;
-    const text = textOf(message.content);
-    if (text !== '') {
-      query = text;
-      index = position;
-      break;
-    }
-  }
+  const { query, index } = lastUserText(prompt);
   const last: unknown = prompt.at(-1);
   const continuation = isJson(last) && last.role === 'tool';
   return { query, continuation, turnKey: `${index}:${query}` };
@@ -183,18 +171,4 @@ function unifiedReason(finishReason: unknown): string {
 function awaitsClient(part: unknown): boolean {
   if (!isJson(part)) return false;
   return (part.type === 'tool-call' && part.providerExecuted !== true) || part.type === 'tool-approval-request';
-}
-
-/** The text of a message's or reply's content: a string, or its text parts joined (files, reasoning, tools ignored). */
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .filter((part): part is Json => isJson(part) && part.type === 'text' && typeof part.text === 'string')
-    .map((part) => part.text as string)
-    .join('\n');
-}
-
-function isJson(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

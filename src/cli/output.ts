@@ -6,6 +6,7 @@
  */
 
 import type { Memory, MemoryHit } from '../core/types.js';
+import { memoryToJson } from '../stores/local/jsonl.js';
 import type { CliIo } from './cli-io.js';
 
 /** Adds `--json` to a command. */
@@ -82,15 +83,7 @@ export function renderTable(headers: string[], rows: string[][], width?: number)
  * that a listing reads the same whatever the store filled in first.
  */
 export function memoryJson(memory: Memory | MemoryHit): Record<string, unknown> {
-  const json: Record<string, unknown> = { id: memory.id, text: memory.text };
-  if (memory.type !== undefined) json.type = memory.type;
-  json.scope = memory.scope;
-  json.metadata = memory.metadata;
-  json.createdAt = memory.createdAt.toISOString();
-  json.updatedAt = memory.updatedAt.toISOString();
-  if (memory.expiresAt !== undefined) json.expiresAt = memory.expiresAt.toISOString();
-  if ('score' in memory) json.score = memory.score;
-  return json;
+  return 'score' in memory ? { ...memoryToJson(memory), score: memory.score } : memoryToJson(memory);
 }
 
 /** Memories (or search hits, with their score) as a table: id, type, last update, text. */

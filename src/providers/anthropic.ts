@@ -1,6 +1,6 @@
 import type { MemoryPipeline, TurnMemory, TurnRequest } from '../core/pipeline.js';
 import { type ApiPromiseLike, deferApiPromise } from './deferred-api-promise.js';
-import { isJson, type Json, textOf } from './json.js';
+import { isJson, type Json, lastUserText, textOf } from './json.js';
 import { tapStream } from './stream-tap.js';
 
 /** The shape of an Anthropic client that `withMemory` recognises. */
@@ -57,18 +57,7 @@ function wrapMessages(messages: object, pipeline: MemoryPipeline): object {
 /** The query is the last user message with text; a last message of only tool results continues its turn. */
 export function readRequest(body: Json): TurnRequest {
   const messages = body.messages as unknown[];
-  let query = '';
-  let index = -1;
-  for (let position = messages.length - 1; position >= 0; position -= 1) {
-    const message = messages[position];
-    if (!isJson(message) || message.role !== 'user') continue;
-    const text = textOf(message.content);
-    if (text !== '') {
-      query = text;
-      index = position;
-      break;
-    }
-  }
+  const { query, index } = lastUserText(messages);
   const last = messages.at(-1);
   const continuation =
     isJson(last) &&

@@ -26,3 +26,18 @@ export function textOf(content: unknown, partType = 'text'): string {
     .map((part) => part.text as string)
     .join('\n');
 }
+
+/**
+ * The text of the last `user` message that has text, and its index (-1 when none): where a
+ * provider's tool results arrive as user messages (Anthropic) or files stand alone, the turn's
+ * question is further back than the last message.
+ */
+export function lastUserText(messages: unknown[]): { query: string; index: number } {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index];
+    if (!isJson(message) || message.role !== 'user') continue;
+    const query = textOf(message.content);
+    if (query !== '') return { query, index };
+  }
+  return { query: '', index: -1 };
+}

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody, sendJson } from './http.js';
 
 /** A scripted reply of the fake: text, or a tool call (which stops with `tool_use`). */
 export type AnthropicReply =
@@ -42,7 +43,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
 
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'POST' || !request.url?.startsWith('/v1/messages')) {
-      sendJson(response, 404, { type: 'error', error: { type: 'not_found_error', message: 'Not found' } });
+      sendJson(response, 404, { type: 'error', error: { type: 'not_found_error', message: 'Not found' } }, requestId());
       return;
     }
     const body = JSON.parse(await readBody(request)) as Record<string, unknown>;
@@ -58,7 +59,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       }
       response.end();
     } else {
-      sendJson(response, 200, message);
+      sendJson(response, 200, message, requestId());
     }
   });
 
@@ -126,13 +127,6 @@ function toEvents(message: ReturnType<typeof toMessage>): Array<Record<string, u
   return events;
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${ids}` });
-  response.end(JSON.stringify(body));
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+function requestId(): Record<string, string> {
+  return { 'request-id': `req_${ids}` };
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { MemoryClient } from 'mem0ai';
 import { createMockMem0Client, type MockMem0Client, type MockMem0Seed } from '../../src/testing/mock-mem0-client.js';
+import { readBody, sendJson } from './http.js';
 
 /** The memory routes of the fake, for aiming a failure at some of them. */
 export type Mem0Route = 'add' | 'search' | 'getAll' | 'get' | 'update' | 'delete' | 'deleteAll' | 'history';
@@ -322,18 +323,4 @@ function snakeKeys(value: unknown): unknown {
 
 function badRequest(message: string) {
   return { error: '400 Bad Request', details: { message } };
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
 }

@@ -14,6 +14,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody, sendJson } from './http.js';
 
 /** A tool call the fake model asks for. */
 export interface FakeToolCall {
@@ -444,21 +445,6 @@ function hashedEmbedding(text: string): number[] {
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------
-
-function readBody(incoming: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => parts.push(part));
-    incoming.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    incoming.on('error', reject);
-  });
-}
-
-function sendJson(outgoing: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  outgoing.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  outgoing.end(text);
-}
 
 function sendEvents(outgoing: ServerResponse, request: RecordedRequest, events: unknown[], named: boolean): void {
   outgoing.writeHead(200, {

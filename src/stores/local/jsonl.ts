@@ -18,16 +18,21 @@ import type { Memory, Scope } from '../../core/types.js';
 /** What an import reads: lines of text, or chunks of a file split anywhere (a `ReadStream`). */
 export type JsonlSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
 
+/** A memory as a JSON object, its fields in the order of the export format. */
+export function memoryToJson(memory: Memory): Record<string, unknown> {
+  const json: Record<string, unknown> = { id: memory.id, text: memory.text };
+  if (memory.type !== undefined) json.type = memory.type;
+  json.scope = memory.scope;
+  json.metadata = memory.metadata;
+  json.createdAt = memory.createdAt.toISOString();
+  json.updatedAt = memory.updatedAt.toISOString();
+  if (memory.expiresAt !== undefined) json.expiresAt = memory.expiresAt.toISOString();
+  return json;
+}
+
 /** One line of an export, without its line break. */
 export function memoryToJsonLine(memory: Memory): string {
-  const line: Record<string, unknown> = { id: memory.id, text: memory.text };
-  if (memory.type !== undefined) line.type = memory.type;
-  line.scope = memory.scope;
-  line.metadata = memory.metadata;
-  line.createdAt = memory.createdAt.toISOString();
-  line.updatedAt = memory.updatedAt.toISOString();
-  if (memory.expiresAt !== undefined) line.expiresAt = memory.expiresAt.toISOString();
-  return JSON.stringify(line);
+  return JSON.stringify(memoryToJson(memory));
 }
 
 const isoDate = z
