@@ -26,6 +26,11 @@ const timeQuestion = /\b(?:when|how long|how many (?:years|months|weeks|days)|wh
 const timeMention =
   /\b(?:yesterday|today|tonight|tomorrow|ago|last|next|recently|weekend|week|month|year|since|(?:mon|tues|wednes|thurs|fri|satur|sun)day|january|february|march|april|may|june|july|august|september|october|november|december|(?:19|20)\d\d)\b/i;
 
+/** Whether the query asks when something happened, so that memories mentioning a time gain. */
+export function asksForTime(query: string): boolean {
+  return timeQuestion.test(query);
+}
+
 /**
  * Combines raw BM25 scores with their neighbours' and the query's time cues. `raw[i]` is the raw
  * BM25 of the i-th memory in write order; the result is in the same order, 0 where `raw` is 0.
@@ -34,7 +39,7 @@ const timeMention =
  * contextualScores([0, 2, 1], ['Hi', 'Did you go to Oslo?', 'Yes, last week'], 'When did she go to Oslo?');
  */
 export function contextualScores(raw: number[], texts: string[], query: string): number[] {
-  const asksForTime = timeQuestion.test(query);
+  const timeWanted = asksForTime(query);
   return raw.map((own, index) => {
     if (own <= 0) return 0;
     let score = own;
@@ -42,6 +47,6 @@ export function contextualScores(raw: number[], texts: string[], query: string):
       const distance = offset + 1;
       score += weight * Math.max(raw[index - distance] ?? 0, raw[index + distance] ?? 0);
     });
-    return asksForTime && timeMention.test(texts[index] ?? '') ? score * timeCueBoost : score;
+    return timeWanted && timeMention.test(texts[index] ?? '') ? score * timeCueBoost : score;
   });
 }

@@ -10,7 +10,7 @@
  */
 
 import type { MemoryType, MetadataFilter, Scope } from '../../core/types.js';
-import { contextualScores } from '../contextual-ranking.js';
+import { asksForTime } from '../contextual-ranking.js';
 import type { Connection } from './connection.js';
 import { bytesToVector, cosine } from './embeddings.js';
 import { type Condition, visibleCondition } from './filters.js';
@@ -124,14 +124,6 @@ export function searchMemories(
     const row = bySeq.get(hit.row.seq);
     return row ? [{ row, score: hit.score }] : [];
   });
-}
-
-/**
- * Whether the query asks about time, so the time cues of `contextualScores` need the memories'
- * texts: it boosts a text that mentions a time only for such a query.
- */
-function asksForTime(query: string): boolean {
-  return (contextualScores([1], ['yesterday'], query)[0] ?? 1) !== 1;
 }
 
 function candidateOf(row: CandidateRow, memoryTerms: string[], queryVector: Float32Array | undefined): RankCandidate {

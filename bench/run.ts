@@ -1,0 +1,212 @@
+/**
+ * `npm run bench -- <overhead|locomo|store|all> [options]`: runs a benchmark, prints its tables and
+ * writes its JSON (`--json <file>`, by default `bench/results/<name>.json`).
+ *
+ * @module
+ */
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultLocomoPath, formatLocomoResult, type LocomoBenchResult, runLocomoBench } from './locomo.js';
+import {
+  type BenchEmbedderName,
+  type BenchStoreKind,
+  benchEmbedderNames,
+  benchStoreKinds,
+} from './open-bench-store.js';
+import { formatOverheadResult, runOverheadBench } from './overhead.js';
+
+const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const resultsDirectory = join(repositoryRoot, 'bench', 'results');
+
+// mem0 reads these when it is imported: no telemetry from a benchmark, no writes to ~/.mem0.
+process.env.MEM0_TELEMETRY = 'false';
+
+/** Where the machine is described in every JSON file, so figures are never read without it. */
+function machine(): { node: string; cpus: number; cpuModel: string; platform: string } {
+  const list = cpus();
+  return {
+    node: process.version,
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    platform: process.platform,
+  };
+}
+
+function writeJson(file: string, name: string, result: object): void {
+  const path = resolve(file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ ...result, machine: machine(), command: commandLine() }, null, 2)}\n`);
+  console.log(`\n${name}: JSON written to ${path}`);
+}
+
+function commandLine(): string {
+  return `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+}
+
+const positiveInteger = (value: string): number => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('a whole number above 0');
+  return number;
+};
+const integerList = (value: string): number[] => value.split(',').map((part) => positiveInteger(part.trim()));
+const nameList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+
+async function overhead(options: { json?: string; calls?: number; cpuCalls?: number }): Promise<object> {
+  const result = await runOverheadBench({
+    ...(options.calls === undefined ? {} : { calls: options.calls }),
+    ...(options.cpuCalls === undefined ? {} : { cpuCalls: options.cpuCalls }),
+  });
+  console.log(formatOverheadResult(result));
+  writeJson(options.json ?? join(resultsDirectory, 'overhead.json'), 'overhead', result);
+  return result;
+}
+
+interface LocomoCliOptions {
+  json?: string;
+  data: string;
+  conversations?: string[];
+  store: BenchStoreKind;
+  embedder: BenchEmbedderName;
+  questions?: number;
+}
+
+async function locomo(
+  options: LocomoCliOptions,
+  defaultJson = join(resultsDirectory, 'locomo.json'),
+): Promise<LocomoBenchResult> {
+  const result = await runLocomoBench({
+    dataPath: resolve(repositoryRoot, options.data),
+    store: options.store,
+    embedder: options.embedder,
+    ...(options.conversations === undefined ? {} : { conversations: options.conversations }),
+    ...(options.questions === undefined ? {} : { questionsPerConversation: options.questions }),
+  });
+  console.log(formatLocomoResult(result));
+  writeJson(options.json ?? defaultJson, 'locomo', result);
+  return result;
+}
+
+async function store(options: {
+  json?: string;
+  sizes?: number[];
+  stores?: string[];
+  embedder?: BenchEmbedderName;
+}): Promise<object> {
+  const { runStoreBench, formatStoreResult, compareWithMem0 } = await import('./store.js');
+  const embedder = options.embedder ?? 'hash';
+  const results = await runStoreBench({
+    print: false,
+    embedder,
+    ...(options.sizes === undefined ? {} : { sizes: options.sizes }),
+    ...(options.stores === undefined ? {} : { stores: options.stores }),
+  });
+  console.log(formatStoreResult(results));
+  const result = {
+    benchmark: 'store',
+    date: new Date().toISOString(),
+    embedder,
+    results,
+    vsMem0: compareWithMem0(results),
+  };
+  writeJson(options.json ?? join(resultsDirectory, 'store.json'), 'store', result);
+  return result;
+}
+
+const program = new Command('bench')
+  .description('with-memory benchmarks: tables on stdout, JSON in bench/results/ (or --json <file>)')
+  .showHelpAfterError();
+
+program
+  .command('overhead')
+  .description('what withMemory adds to a call: latency with delayed model and store, CPU µs per call')
+  .option('--json <file>', 'write the results to this file (default bench/results/overhead.json)')
+  .option('--calls <n>', 'timed calls per mode', positiveInteger)
+  .option('--cpu-calls <n>', 'calls per store for the CPU cost', positiveInteger)
+  .action(async (options: { json?: string; calls?: number; cpuCalls?: number }) => {
+    await overhead(options);
+  });
+
+program
+  .command('locomo')
+  .description('retrieval quality on a LoCoMo-format file, beside a plain BM25 baseline')
+  .option('--json <file>', 'write the results to this file (default bench/results/locomo.json)')
+  .option('--data <file>', 'the LoCoMo-format JSON file (relative to the repository)', defaultLocomoPath)
+  .option('--conversations <ids>', 'comma-separated sample ids, e.g. conv-26,conv-30', nameList)
+  .addOption(new Option('--store <store>', 'the store to search').choices(benchStoreKinds).default('local'))
+  .addOption(
+    new Option('--embedder <name>', 'the embedder (hash: deterministic stand-in, not semantic)')
+      .choices(benchEmbedderNames)
+      .default('none'),
+  )
+  .option('--questions <n>', 'only the first n questions of each conversation', positiveInteger)
+  .action(async (options: LocomoCliOptions) => {
+    await locomo(options);
+  });
+
+program
+  .command('store')
+  .description('store scale: adds/s, search p50/p95 and file size per size, local vs memory vs mem0 OSS')
+  .option('--json <file>', 'write the results to this file (default bench/results/store.json)')
+  .option('--sizes <list>', 'comma-separated memory counts, e.g. 1000,10000', integerList)
+  .option('--stores <list>', 'comma-separated stores: local,memory,mem0-oss', nameList)
+  .addOption(
+    new Option('--embedder <name>', 'the embedder the local store and mem0 share')
+      .choices(benchEmbedderNames)
+      .default('hash'),
+  )
+  .action(async (options: { json?: string; sizes?: number[]; stores?: string[]; embedder?: BenchEmbedderName }) => {
+    await store(options);
+  });
+
+program
+  .command('all')
+  .description('every benchmark at its default sizes')
+  .option('--json <file>', 'also write every result into this one file (default bench/results/all.json)')
+  .option('--data <file>', 'the LoCoMo-format JSON file (relative to the repository)', defaultLocomoPath)
+  .action(async (options: { json?: string; data: string }) => {
+    const started = performance.now();
+    const results: Record<string, unknown> = {};
+    results.overhead = await overhead({});
+    console.log('');
+    const runs: Array<[BenchStoreKind, BenchEmbedderName]> = [
+      ['local', 'none'],
+      ['memory', 'none'],
+      ['local', 'hash'],
+      ['mem0-oss', 'hash'],
+    ];
+    const locomoResults: Record<string, LocomoBenchResult> = {};
+    for (const [storeKind, embedder] of runs) {
+      const name = embedder === 'none' ? storeKind : `${storeKind}-${embedder}`;
+      const file = join(
+        resultsDirectory,
+        storeKind === 'local' && embedder === 'none' ? 'locomo.json' : `locomo-${name}.json`,
+      );
+      locomoResults[name] = await locomo({ data: options.data, store: storeKind, embedder }, file);
+      console.log('');
+    }
+    results.locomo = locomoResults;
+    // Every store at 10,000 memories (the size of the mem0 comparison), the local store alone at
+    // 100,000: the in-memory store's duplicate check scans every memory, so at 100,000 it would
+    // spend the whole time budget adding.
+    results.store = await store({ sizes: [10_000] });
+    console.log('');
+    results.storeLarge = await store({
+      sizes: [100_000],
+      stores: ['local'],
+      json: join(resultsDirectory, 'store-100k.json'),
+    });
+    const minutes = (performance.now() - started) / 60_000;
+    results.minutes = Math.round(minutes * 100) / 100;
+    writeJson(options.json ?? join(resultsDirectory, 'all.json'), 'all', results);
+    console.log(`all: ${results.minutes} minutes`);
+  });
+
+await program.parseAsync();

@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatStoreResult, generateWorkload, runStoreBench } from '../../bench/store.js';
+
+const folders: string[] = [];
+afterEach(() => {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+describe('store benchmark', () => {
+  it('generates the same workload from the same seed: many users, sentence-like memories, questions', () => {
+    const first = generateWorkload({ count: 1000, queryCount: 50 });
+    expect(generateWorkload({ count: 1000, queryCount: 50 })).toEqual(first);
+    expect(generateWorkload({ count: 1000, queryCount: 50, seed: 7 })).not.toEqual(first);
+    expect(first.users).toHaveLength(10);
+    expect(first.users.reduce((sum, user) => sum + user.facts.length, 0)).toBe(1000);
+    expect(first.queries).toHaveLength(50);
+    for (const fact of first.users[0]?.facts ?? []) expect(fact.text.split(' ').length).toBeGreaterThan(5);
+    const users = new Set(first.users.map((user) => user.scope.userId));
+    expect(first.queries.every((query) => users.has(query.scope.userId))).toBe(true);
+  });
+
+  it('measures each store at each size and writes the JSON keys the dispatcher reads', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'with-memory-bench-test-'));
+    folders.push(folder);
+    const json = join(folder, 'store.json');
+    const results = await runStoreBench({ sizes: [300], json, print: false });
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(results)));
+    for (const name of ['local', 'memory']) {
+      const result = results['300']?.[name];
+      expect(result, name).toMatchObject({
+        addsPerSec: expect.any(Number),
+        searchP50Ms: expect.any(Number),
+        searchP95Ms: expect.any(Number),
+      });
+      expect(result?.memories).toBeGreaterThan(250);
+    }
+    expect(results['300']?.local?.fileBytes).toBeGreaterThan(0);
+    expect(results['300']?.memory?.fileBytes).toBeNull();
+    expect(formatStoreResult(results)).toMatch(/\| 300 +\| local +\|/);
+    await expect(runStoreBench({ sizes: [10], stores: ['nope'], print: false })).rejects.toThrow(/Unknown store nope/);
+  });
+});
