@@ -27,12 +27,12 @@ import type {
   SearchOptions,
 } from '../core/types.js';
 import { contextualScores } from './contextual-ranking.js';
-import { searchTerms, terms, wordOverlap } from './text-terms.js';
+import { restatementOverlap, searchTerms, terms } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {
   /**
-   * How alike (0..1, the `wordOverlap` of their terms) a new fact and a stored one of the same
+   * How alike (0..1, the `restatementOverlap` of their terms) a new fact and a stored one of the same
    * scope and type must be for the new fact to update the stored one instead of being added.
    * Facts with the same text (ignoring case and spacing) always count as the same.
    * @default 0.85
@@ -143,7 +143,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       if (stored.normalisedText === normalisedText) return stored;
       // Two texts made only of stop words would overlap completely without saying the same thing.
       if (factTerms.length === 0 || stored.terms.length === 0) continue;
-      const overlap = wordOverlap(factTerms, stored.terms);
+      const overlap = restatementOverlap(factTerms, stored.terms);
       if (overlap >= duplicateThreshold && overlap > (best?.overlap ?? 0)) best = { stored, overlap };
     }
     return best?.stored;

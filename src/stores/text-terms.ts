@@ -121,3 +121,21 @@ export function wordOverlap(a: string[], b: string[]): number {
   for (const term of setA) if (setB.has(term)) shared += 1;
   return shared / (setA.size + setB.size - shared);
 }
+
+/**
+ * How closely `b` restates `a`: their `wordOverlap` when one term set contains the other, else 0.
+ * A restatement repeats a fact or adds detail to it; a text that drops one of the other's terms
+ * and puts another in its place ("dislikes Jira" and "dislikes Blender") says something else,
+ * however many words the two share, and must not be merged into it.
+ *
+ * @example
+ * restatementOverlap(terms('User lives in Oslo'), terms('User now lives in Oslo')); // 0.75
+ * restatementOverlap(terms('User dislikes Jira'), terms('User dislikes Blender')); // 0
+ */
+export function restatementOverlap(a: string[], b: string[]): number {
+  const setA = new Set(a);
+  const setB = new Set(b);
+  const [smaller, larger] = setA.size <= setB.size ? [setA, setB] : [setB, setA];
+  for (const term of smaller) if (!larger.has(term)) return 0;
+  return wordOverlap(a, b);
+}

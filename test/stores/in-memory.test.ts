@@ -56,12 +56,26 @@ describe('inMemoryStore', () => {
     await store.close();
   });
 
-  it('merges less alike facts when duplicateThreshold is lower', async () => {
+  it('merges a restatement that adds detail when duplicateThreshold allows it', async () => {
     const store = inMemoryStore({ duplicateThreshold: 0.5 });
     await store.add({ facts: [{ text: 'User likes dark mode' }] }, { scope });
-    const [change] = await store.add({ facts: [{ text: 'User likes light mode' }] }, { scope });
+    const [change] = await store.add({ facts: [{ text: 'User likes dark mode in every editor' }] }, { scope });
     expect(change?.event).toBe('UPDATE');
-    expect((await store.list({ scope })).map((memory) => memory.text)).toEqual(['User likes light mode']);
+    expect((await store.list({ scope })).map((memory) => memory.text)).toEqual([
+      'User likes dark mode in every editor',
+    ]);
+    await store.close();
+  });
+
+  it('never merges a fact that swaps a word of a stored one, however alike they are', async () => {
+    const store = inMemoryStore({ duplicateThreshold: 0.5 });
+    await store.add({ facts: [{ text: 'User writes reports in Blender and dislikes Jira' }] }, { scope });
+    const [change] = await store.add(
+      { facts: [{ text: 'User writes reports in Blender and dislikes Confluence' }] },
+      { scope },
+    );
+    expect(change?.event).toBe('ADD');
+    expect(await store.list({ scope })).toHaveLength(2);
     await store.close();
   });
 

@@ -3,9 +3,9 @@
  * (and its history) instead of piling up a duplicate.
  *
  * A restatement is found in three ways, cheapest first: the same normalised text (its hash); nearly
- * the same words (`wordOverlap` of `terms()` at or above `duplicateThreshold`, the measure the
- * in-memory store uses); with an embedder, nearly the same meaning (cosine at or above
- * `vectorDuplicateThreshold`).
+ * the same words (`restatementOverlap` of `terms()` at or above `duplicateThreshold`, the measure
+ * the in-memory store uses: one text's terms must all be in the other, so a swapped word is a new
+ * fact); with an embedder, nearly the same meaning (cosine at or above `vectorDuplicateThreshold`).
  *
  * For the comparison, the memories of the scope and type are read once per `add` into an index in
  * memory (terms to memories), unless the scope is large and the write small: then each fact asks
@@ -16,7 +16,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
-import { terms, wordOverlap } from '../text-terms.js';
+import { restatementOverlap, terms } from '../text-terms.js';
 import type { Connection } from './connection.js';
 import { bytesToVector, cosine } from './embeddings.js';
 import { sameScopeAndTypeCondition } from './filters.js';
@@ -237,7 +237,7 @@ function scopeMemories(
       let best: { seq: number; overlap: number } | undefined;
       for (const [seq, candidateTerms] of candidates(distinct, probeCount)) {
         if (candidateTerms.length === 0) continue;
-        const overlap = wordOverlap(fact.terms, candidateTerms);
+        const overlap = restatementOverlap(fact.terms, candidateTerms);
         if (overlap >= threshold && overlap > (best?.overlap ?? 0)) best = { seq, overlap };
       }
       return best?.seq;

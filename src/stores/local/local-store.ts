@@ -52,7 +52,7 @@ export interface LocalStoreOptions {
    */
   embedder?: Embedder;
   /**
-   * How alike (0..1, the `wordOverlap` of their terms) a new fact and a stored one of the same scope
+   * How alike (0..1, the `restatementOverlap` of their terms) a new fact and a stored one of the same scope
    * and type must be for the new fact to update the stored one instead of being added. Facts with
    * the same text (ignoring case, width and spacing) always count as the same.
    * @default 0.85

@@ -216,6 +216,17 @@ describe('localStore writes', () => {
     expect((await store.history(other?.id ?? ''))[0]?.actor).toBe('test-suite');
   });
 
+  it('keeps a long fact apart from one that swaps a single word of it', async () => {
+    const store = open();
+    await store.add({ facts: [{ text: 'User writes reports in Blender and dislikes Jira' }] }, { scope: user });
+    const [change] = await store.add(
+      { facts: [{ text: 'User writes reports in Blender and dislikes Confluence' }] },
+      { scope: user },
+    );
+    expect(change?.event).toBe('ADD');
+    expect(await store.list({ scope: user })).toHaveLength(2);
+  });
+
   it('merges restatements within one batch', async () => {
     const store = open();
     const changes = await store.add(
