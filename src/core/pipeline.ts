@@ -92,13 +92,13 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 
   async function find(query: string): Promise<TurnSearch> {
     const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         const timeout = new StoreTimeoutError(store.name, 'search', search.timeoutMs);
         controller.abort(timeout);
         reject(timeout);
       }, search.timeoutMs);
-      controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
     });
     deadline.catch(() => {});
     const bounded = <T>(work: () => Promise<T>) => Promise.race([Promise.resolve().then(work), deadline]);
@@ -127,7 +127,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
           )
         : Promise.resolve([]),
     ]);
-    controller.abort();
+    clearTimeout(timer);
 
     let hits: MemoryHit[] = [];
     if (found.status === 'rejected')

@@ -134,14 +134,20 @@ export function dateLabel(found: Pick<FoundDate, 'date' | 'relative'>, withYear 
   return found.relative ? `${weekdayNames[weekday(date)]} ${label}` : label;
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** Today's calendar date in `timeZone` (an IANA name such as `Europe/Berlin`). */
 export function calendarDate(now: Date, timeZone: string): CalendarDate {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' })
-    .formatToParts(now)
-    .reduce<Record<string, number>>((found, part) => {
-      if (part.type !== 'literal') found[part.type] = Number(part.value);
-      return found;
-    }, {});
+  let format = formats.get(timeZone);
+  if (!format) {
+    // Building a formatter costs far more than using one: one per time zone, for the process.
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' });
+    formats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(now).reduce<Record<string, number>>((found, part) => {
+    if (part.type !== 'literal') found[part.type] = Number(part.value);
+    return found;
+  }, {});
   return { year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1 };
 }
 

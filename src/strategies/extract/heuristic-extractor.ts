@@ -430,11 +430,18 @@ function plan(
 ): MemoryOperation[] {
   // Texts change as the plan goes, so a later sentence of the same turn sees the earlier ones.
   const live = context.stored.map((memory) => ({ memory, text: memory.text, gone: false }));
+  const recalledTexts = context.recalled.map((memory) => normalise(memory.text));
+  const normalisedTexts = new Map<string, string>();
+  const normalised = (text: string) => {
+    let found = normalisedTexts.get(text);
+    if (found === undefined) {
+      found = normalise(text);
+      normalisedTexts.set(text, found);
+    }
+    return found;
+  };
   const known = () =>
-    new Set([
-      ...live.filter((entry) => !entry.gone).map((entry) => normalise(entry.text)),
-      ...context.recalled.map((memory) => normalise(memory.text)),
-    ]);
+    new Set([...live.filter((entry) => !entry.gone).map((entry) => normalised(entry.text)), ...recalledTexts]);
   const changes: MemoryOperation[] = [];
   const adds: Array<{ fact: FactInput; reason: string; shape: Shape }> = [];
 
