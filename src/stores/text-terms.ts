@@ -133,9 +133,15 @@ export function wordOverlap(a: string[], b: string[]): number {
  * restatementOverlap(terms('User dislikes Jira'), terms('User dislikes Blender')); // 0
  */
 export function restatementOverlap(a: string[], b: string[]): number {
-  const setA = new Set(a);
-  const setB = new Set(b);
-  const [smaller, larger] = setA.size <= setB.size ? [setA, setB] : [setB, setA];
-  for (const term of smaller) if (!larger.has(term)) return 0;
+  // Terms are counted, not just collected: "in Blender and dislikes Blender" is not contained in
+  // "in Blender and dislikes Jira", though every distinct term of it is.
+  const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
+  const available = new Map<string, number>();
+  for (const term of longer) available.set(term, (available.get(term) ?? 0) + 1);
+  for (const term of shorter) {
+    const left = available.get(term) ?? 0;
+    if (left === 0) return 0;
+    available.set(term, left - 1);
+  }
   return wordOverlap(a, b);
 }

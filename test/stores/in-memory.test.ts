@@ -75,7 +75,13 @@ describe('inMemoryStore', () => {
       { scope },
     );
     expect(change?.event).toBe('ADD');
-    expect(await store.list({ scope })).toHaveLength(2);
+    // Every distinct word of this one is in the first, but not as often: still another fact.
+    const [repeated] = await store.add(
+      { facts: [{ text: 'User writes reports in Blender and dislikes Blender' }] },
+      { scope },
+    );
+    expect(repeated?.event).toBe('ADD');
+    expect(await store.list({ scope })).toHaveLength(3);
     await store.close();
   });
 
