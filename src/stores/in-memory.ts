@@ -98,7 +98,25 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
   const { duplicateThreshold = 0.85 } = parsed.data;
 
   const memories = new Map<string, StoredMemory>();
+  // The memories of each exact scope, so looking for a restated fact reads one scope, not the store.
+  const byScope = new Map<string, Map<string, StoredMemory>>();
   const histories = new Map<string, HistoryEntry[]>();
+
+  function put(stored: StoredMemory): void {
+    memories.set(stored.memory.id, stored);
+    const key = scopeKey(stored.memory.scope);
+    let scoped = byScope.get(key);
+    if (!scoped) {
+      scoped = new Map();
+      byScope.set(key, scoped);
+    }
+    scoped.set(stored.memory.id, stored);
+  }
+
+  function remove(stored: StoredMemory): void {
+    memories.delete(stored.memory.id);
+    byScope.get(scopeKey(stored.memory.scope))?.delete(stored.memory.id);
+  }
   let sequence = 0;
   let closed = false;
 
@@ -137,9 +155,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const factTerms = terms(fact.text);
     const now = Date.now();
     let best: { stored: StoredMemory; overlap: number } | undefined;
-    for (const stored of memories.values()) {
+    for (const stored of byScope.get(key)?.values() ?? []) {
       const { memory } = stored;
-      if (memory.type !== fact.type || isExpired(memory, now) || scopeKey(memory.scope) !== key) continue;
+      if (memory.type !== fact.type || isExpired(memory, now)) continue;
       if (stored.normalisedText === normalisedText) return stored;
       // Two texts made only of stop words would overlap completely without saying the same thing.
       if (factTerms.length === 0 || stored.terms.length === 0) continue;
@@ -169,7 +187,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const memory: Memory = { id: randomUUID(), text, metadata, scope: { ...scope }, createdAt: now, updatedAt: now };
     if (fact.type !== undefined) memory.type = fact.type;
     if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
-    memories.set(memory.id, { memory, ...indexed(text), sequence: ++sequence });
+    put({ memory, ...indexed(text), sequence: ++sequence });
     record(memory.id, { event: 'ADD', newText: text, reason: options.reason }, now);
     return { event: 'ADD', id: memory.id, text };
   }
@@ -263,7 +281,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       assertOpen('delete');
       const stored = memories.get(id);
       if (!stored) return false;
-      memories.delete(id);
+      remove(stored);
       record(id, { event: 'DELETE', oldText: stored.memory.text, reason: options.reason }, new Date());
       return true;
     },
@@ -275,7 +293,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       let deleted = 0;
       for (const [id, stored] of memories) {
         if (!scopeMatches(stored.memory.scope, parsedScope)) continue;
-        memories.delete(id);
+        remove(stored);
         // Forgetting a user must not leave their words behind in the history: keep only that
         // changes, and the deletion, happened.
         const scrubbed = (histories.get(id) ?? []).map(({ oldText, newText, ...entry }) => entry);
@@ -298,6 +316,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     async close(): Promise<void> {
       closed = true;
       memories.clear();
+      byScope.clear();
       histories.clear();
     },
   };
