@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** The whole body of a request, as text. */
 export async function readBody(request: IncomingMessage): Promise<string> {
@@ -21,4 +21,13 @@ export function sendJson(
     ...headers,
   });
   response.end(text);
+}
+
+/** The URL of a loopback port nothing listens on (opened, then closed): connections are refused. */
+export async function refusedUrl(): Promise<string> {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as { port: number };
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }

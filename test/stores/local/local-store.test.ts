@@ -10,6 +10,7 @@ import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
 import type { Scope } from '../../../src/core/types.js';
 import { inMemoryStore } from '../../../src/stores/in-memory.js';
 import { type Embedder, type LocalStore, localStore } from '../../../src/stores/local/index.js';
+import { madeUpWord } from './made-up-word.js';
 
 const run = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -283,7 +284,7 @@ describe('localStore in a large scope', () => {
   // a search narrows the scope through the FTS index instead of scoring it whole.
   const bulk = (count: number, label: string) =>
     Array.from({ length: count }, (_, index) => ({
-      text: `${label} ledger entry ${index} about ${word(index)} and ${word(index * 7 + 11)}`,
+      text: `${label} ledger entry ${index} about ${madeUpWord(index, 'ka', 'o')} and ${madeUpWord(index * 7 + 11, 'ka', 'o')}`,
     }));
 
   it('recognises restatements through the indexes', async () => {
@@ -375,7 +376,7 @@ describe('localStore in a large scope', () => {
     expect(hit?.text).toBe('The lighthouse keeper collects sea glass');
     expect(hit?.score).toBeGreaterThan(0);
     expect(hit?.score).toBeLessThanOrEqual(1);
-    const target = `ledger entry 1234 about ${word(1234)}`;
+    const target = `ledger entry 1234 about ${madeUpWord(1234, 'ka', 'o')}`;
     expect((await store.search(target, { scope: user }))[0]?.text).toMatch(/^Bulk ledger entry 1234 /);
     expect(await store.search('sea glass lighthouse', { scope: user, types: ['event'] })).toEqual([]);
     expect(await store.search(target, { scope: { userId: 'user-2' } })).not.toContainEqual(
@@ -391,18 +392,6 @@ function seeded(seed: number): () => number {
     state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
     return state / 4_294_967_296;
   };
-}
-
-/** A made-up word per number, so bulk memories have words of their own. */
-function word(index: number): string {
-  const letters = 'bcdfghjklmnpqrstvwxz';
-  let text = '';
-  let rest = index;
-  do {
-    text += letters[rest % letters.length];
-    rest = Math.floor(rest / letters.length);
-  } while (rest > 0);
-  return `ka${text}o`;
 }
 
 describe('localStore management', () => {

@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import {
   AuthenticationError,
@@ -13,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreError, StoreTimeoutError } from '../../../src/core/errors.js';
 import type { MemoryStore } from '../../../src/core/types.js';
 import { mem0Store } from '../../../src/stores/mem0/index.js';
+import { refusedUrl } from '../../fakes/http.js';
 import { connectMemoryClient, type FakeMem0, type Mem0Failure, startFakeMem0 } from '../../fakes/mem0-server.js';
 
 const scope = { userId: 'alice' };
@@ -94,12 +93,9 @@ describe('mem0Store maps what the real MemoryClient throws to StoreError', () =>
   it('mem0 down (connection refused): retryable, no status, the network error kept as cause', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const url = await refusedUrl();
 
-    const down = mem0Store({ client: new MemoryClient({ apiKey: 'k', host: `http://127.0.0.1:${port}` }) });
+    const down = mem0Store({ client: new MemoryClient({ apiKey: 'k', host: url }) });
     const error = await failure(down.add({ messages: [{ role: 'user', content: 'hello' }] }, { scope }));
     expect(error).toMatchObject({ status: undefined, retryable: true });
     expect(error.cause).toBeInstanceOf(TypeError);

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { MemoryClient } from 'mem0ai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +8,7 @@ import { flushMemory } from '../../../src/core/writeback.js';
 import { mem0Store } from '../../../src/stores/mem0/index.js';
 import { withMemory } from '../../../src/with-memory.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../../fakes/anthropic-server.js';
+import { refusedUrl } from '../../fakes/http.js';
 import { connectMemoryClient, type FakeMem0, startFakeMem0 } from '../../fakes/mem0-server.js';
 
 const scope = { userId: 'user_42' };
@@ -110,11 +109,8 @@ describe('mem0 in trouble never breaks the LLM call', () => {
   it('mem0 down (connection refused): the call answers and onError hears a retryable StoreError', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const store = mem0Store({ client: new MemoryClient({ apiKey: 'k', host: `http://127.0.0.1:${port}` }) });
+    const url = await refusedUrl();
+    const store = mem0Store({ client: new MemoryClient({ apiKey: 'k', host: url }) });
 
     // Writes off: a retried write to a dead host would only wait out the backoff here.
     const { reply, errors } = await turn(store, { write: false });
