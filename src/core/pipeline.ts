@@ -269,7 +269,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       if (result.ok) {
         notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
       } else {
-        const error = toStoreError(result.error, store.name, storeOperation(operation));
+        const error = toStoreError(result.error, store.name, operation.kind);
         report(error, { stage: 'write', scope, operation, attempts: result.attempts });
         failures.push({ error, operation, scope, attempts: result.attempts });
       }
@@ -341,14 +341,9 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof StoreError || (MemoryError.isInstance(error) && 'retryable' in error)) {
-    return (error as StoreError).retryable;
-  }
+  // `instanceof` matches StoreErrors of every copy of the package (see MemoryError).
+  if (error instanceof StoreError) return error.retryable;
   return !MemoryError.isInstance(error);
-}
-
-function storeOperation(operation: MemoryOperation): StoreError['operation'] {
-  return operation.kind;
 }
 
 function errorMessage(error: unknown): string {

@@ -1,4 +1,4 @@
-import { InvalidOptionsError, MemoryError, StoreError } from './errors.js';
+import { InvalidOptionsError, type MemoryError, StoreError } from './errors.js';
 import { processShared } from './process-shared.js';
 import type { MemoryOperation, MemoryStore, Scope } from './types.js';
 
@@ -128,8 +128,8 @@ export async function withRetries<T>(
 
 /** Wraps anything a store threw into a `StoreError` (kept as it is when it already is one). */
 export function toStoreError(error: unknown, store: string, operation: StoreError['operation']): StoreError {
-  if (error instanceof StoreError || (MemoryError.isInstance(error) && 'operation' in error))
-    return error as StoreError;
+  // `instanceof` matches StoreErrors of every copy of the package (see MemoryError).
+  if (error instanceof StoreError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreError(`Store "${store}" failed on ${operation}: ${reason}`, {
     store,
