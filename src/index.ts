@@ -49,6 +49,7 @@ export type {
   MetadataValue,
   PromptBuilder,
   PromptInput,
+  ScoreParts,
   Scope,
   SearchOptions,
   Turn,

@@ -46,9 +46,26 @@ export interface Memory {
   expiresAt?: Date;
 }
 
+/**
+ * How a hit's score was made, for inspection (e.g. `with-memory inspect`). Each part is between
+ * 0 and 1; stores fill the parts they compute.
+ */
+export interface ScoreParts {
+  /** The lexical score of the memory's own words. */
+  words: number;
+  /** What neighbouring memories (written just before and after it) added to the lexical score. */
+  neighbours: number;
+  /** Cosine similarity of the query's and the memory's vectors, when an embedder is set. */
+  vector?: number;
+  /** The recency multiplier applied to the relevance (1 for a memory updated just now). */
+  recency: number;
+}
+
 /** A memory found by a search, with its relevance between 0 and 1 (higher is better). */
 export interface MemoryHit extends Memory {
   score: number;
+  /** How the score was made, where the store says. */
+  scoreParts?: ScoreParts;
 }
 
 /** A chat message in the provider-neutral form that extractors and function targets see. */
@@ -63,6 +80,12 @@ export interface FactInput {
   type?: MemoryType;
   metadata?: Metadata;
   expiresAt?: Date;
+  /**
+   * When the fact was said, for history back-filled from past conversations; becomes the memory's
+   * `createdAt` and `updatedAt`. Stores that cannot set it say so in their docs.
+   * @default now
+   */
+  createdAt?: Date;
 }
 
 /**
