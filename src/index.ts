@@ -49,8 +49,8 @@ export type {
   MetadataValue,
   PromptBuilder,
   PromptInput,
-  ScoreParts,
   Scope,
+  ScoreParts,
   SearchOptions,
   Turn,
 } from './core/types.js';
