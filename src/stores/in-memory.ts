@@ -171,6 +171,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const text = fact.text.trim();
     if (text === '') return undefined;
     const now = new Date();
+    const saidAt = fact.createdAt ? new Date(fact.createdAt) : now;
     const metadata = structuredClone({ ...options.metadata, ...fact.metadata });
     const restated = findRestated({ text, type: fact.type }, scopeKey(scope));
     if (restated) {
@@ -178,13 +179,21 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const previousText = memory.text;
       memory.text = text;
       memory.metadata = { ...memory.metadata, ...metadata };
-      memory.updatedAt = now;
+      // A back-filled restatement said before the last update must not make the memory look older.
+      if (saidAt > memory.updatedAt) memory.updatedAt = saidAt;
       if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
       Object.assign(restated, { ...indexed(text), sequence: ++sequence });
       record(memory.id, { event: 'UPDATE', oldText: previousText, newText: text, reason: options.reason }, now);
       return { event: 'UPDATE', id: memory.id, text, previousText };
     }
-    const memory: Memory = { id: randomUUID(), text, metadata, scope: { ...scope }, createdAt: now, updatedAt: now };
+    const memory: Memory = {
+      id: randomUUID(),
+      text,
+      metadata,
+      scope: { ...scope },
+      createdAt: saidAt,
+      updatedAt: new Date(saidAt),
+    };
     if (fact.type !== undefined) memory.type = fact.type;
     if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
     put({ memory, ...indexed(text), sequence: ++sequence });

@@ -32,6 +32,8 @@ export interface PreparedFact {
   /** JSON of the metadata (the write's, overridden by the fact's own). */
   metadata: string;
   expiresAt: number | undefined;
+  /** When the fact was said (`FactInput.createdAt`), if not now. */
+  saidAt: number | undefined;
   terms: string[];
   contentHash: string;
   vector?: Float32Array | undefined;
@@ -60,6 +62,7 @@ export function prepareFact(fact: {
   type: MemoryType | undefined;
   metadata: string;
   expiresAt: number | undefined;
+  saidAt: number | undefined;
 }): PreparedFact {
   return { ...fact, terms: terms(fact.text), contentHash: contentHash(fact.text) };
 }
@@ -291,8 +294,8 @@ function insert(
       ...scopeColumns(scope),
       fact.metadata,
       fact.contentHash,
-      now,
-      now,
+      fact.saidAt ?? now,
+      fact.saidAt ?? now,
       fact.expiresAt ?? null,
     );
   const seq = Number(result.lastInsertRowid);
@@ -319,11 +322,13 @@ function restate(
 ): MemoryChange {
   const metadata = JSON.stringify({ ...JSON.parse(existing.metadata), ...JSON.parse(fact.metadata) });
   const expiresAt = fact.expiresAt ?? existing.expires_at;
+  // A back-filled restatement said before the last update must not make the memory look older.
+  const updatedAt = Math.max(existing.updated_at, fact.saidAt ?? now);
   connection
     .statement(
       'UPDATE memories SET text = ?, terms = ?, metadata = ?, content_hash = ?, updated_at = ?, expires_at = ? WHERE seq = ?',
     )
-    .run(fact.text, joinTerms(fact.terms), metadata, fact.contentHash, now, expiresAt, existing.seq);
+    .run(fact.text, joinTerms(fact.terms), metadata, fact.contentHash, updatedAt, expiresAt, existing.seq);
   if (fact.vector) storeVector(connection, existing.seq, fact.vector);
   if (existing.text === fact.text && existing.metadata === metadata) {
     // Said again, word for word: nothing to record, but it is fresh again (recency, expiry).

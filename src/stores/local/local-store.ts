@@ -179,6 +179,7 @@ const factSchema = z.object({
   type: typeSchema.optional(),
   metadata: metadataSchema.optional(),
   expiresAt: dateSchema.optional(),
+  createdAt: dateSchema.optional(),
 });
 const writeSchema = z.union(
   [
@@ -353,6 +354,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
               type: fact.type,
               metadata: JSON.stringify({ ...baseMetadata, ...fact.metadata }),
               expiresAt: fact.expiresAt?.getTime(),
+              saidAt: fact.createdAt?.getTime(),
             }),
           );
         }
