@@ -9,6 +9,7 @@ import { type AnthropicLike, wrapAnthropic } from './providers/anthropic.js';
 import { type MemoryFunction, wrapFunction } from './providers/function.js';
 import { type OpenAILike, wrapOpenAI } from './providers/openai.js';
 import { localStore } from './stores/local/index.js';
+import { episodeOf } from './strategies/extract/episode.js';
 import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
 import { heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
 import { systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
@@ -50,12 +51,15 @@ export function withMemory<T extends object>(target: T, options: WithMemoryOptio
 export function buildPipeline(options: WithMemoryOptions, owner: object): MemoryPipeline {
   const resolved = resolveOptions(options);
   const store = resolved.store ?? defaultStore();
+  const { episodes = !store.extractsFacts, ...settings } = resolved;
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   return createPipeline(
     {
-      ...resolved,
+      ...settings,
       store,
       prompt: resolved.prompt ?? systemPromptBuilder(),
       extract: resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor()),
+      episode: episodes ? (turn, extracted) => episodeOf(turn, extracted, timeZone) : undefined,
       redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
     },
     owner,

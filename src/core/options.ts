@@ -84,6 +84,20 @@ export interface WithMemoryOptions {
   prompt?: PromptBuilder;
   /** Turns each exchange into writes. @default exchangeExtractor() for stores that extract facts, else heuristicExtractor() */
   extract?: Extractor;
+  /**
+   * Keep an episode of each user turn beside the extracted facts: what the user said, as said
+   * (chit-chat such as "ok" or "thanks" skipped), with the time it was said, as a memory of type
+   * `episode`. Lets the agent find later what the user told it even where no fact was extracted.
+   * `redact`, `shouldWrite` and `ttl` (e.g. `{ episode: '180d' }`) apply to episodes too.
+   * @default true, unless the store extracts facts itself (mem0 with inference), which keeps the conversation its own way
+   */
+  episodes?: boolean;
+  /**
+   * The clock a turn's time is read from: the time its memories are said at, and "today" for
+   * relative dates ("yesterday", "next Friday"). Set it to replay past conversations with their dates.
+   * @default () => new Date()
+   */
+  now?: () => Date;
   /** `'background'` returns the reply at once and writes after; `'await'` waits for the write; `false` never writes. @default 'background' */
   write?: 'background' | 'await' | false;
   /** @default 'read-write' */
@@ -108,6 +122,8 @@ export interface ResolvedOptions {
     Pick<SearchSettings, 'threshold' | 'types' | 'filters'>;
   prompt: PromptBuilder | undefined;
   extract: Extractor | undefined;
+  episodes: boolean | undefined;
+  now: () => Date;
   write: 'background' | 'await' | false;
   mode: 'read-write' | 'read-only' | 'write-only';
   redact: boolean | ((text: string) => string);
@@ -154,6 +170,8 @@ const optionsSchema = z
         .default({ limit: 8, timeoutMs: 1500, maxTokens: 800, profileLimit: 5 }),
       prompt: withMethods<PromptBuilder>('a PromptBuilder (an object with a build method)', 'build').optional(),
       extract: withMethods<Extractor>('an Extractor (an object with an extract method)', 'extract').optional(),
+      episodes: z.boolean().optional(),
+      now: fn<() => Date>().optional(),
       write: z.union([z.literal('background'), z.literal('await'), z.literal(false)]).default('background'),
       mode: z.enum(['read-write', 'read-only', 'write-only']).default('read-write'),
       redact: z.union([z.boolean(), fn<(text: string) => string>()]).default(false),
@@ -187,6 +205,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     search: withoutUndefined(parsed.search) as ResolvedOptions['search'],
     prompt: parsed.prompt,
     extract: parsed.extract,
+    episodes: parsed.episodes,
+    now: parsed.now ?? (() => new Date()),
     write: parsed.write,
     mode: parsed.mode,
     redact: parsed.redact,

@@ -3,7 +3,16 @@ import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './e
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
 import { processShared } from './process-shared.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
-import type { Extractor, Memory, MemoryHit, MemoryOperation, MemoryStore, PromptBuilder, Turn } from './types.js';
+import type {
+  Extractor,
+  FactInput,
+  Memory,
+  MemoryHit,
+  MemoryOperation,
+  MemoryStore,
+  PromptBuilder,
+  Turn,
+} from './types.js';
 import { type FailedWrite, registerWriteOwner, toStoreError, trackWrite, withRetries } from './writeback.js';
 
 /** What a provider read from one request. */
@@ -36,10 +45,16 @@ export interface MemoryPipeline {
 }
 
 /** Options with every strategy chosen. */
-export interface PipelineSettings extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact'> {
+export interface PipelineSettings
+  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes'> {
   store: MemoryStore;
   prompt: PromptBuilder;
   extract: Extractor;
+  /**
+   * Makes the episode of a turn (what the user said), written before the facts extracted from it
+   * (given, so it can leave out what they already hold); none when off.
+   */
+  episode: ((turn: Turn, extracted: MemoryOperation[]) => FactInput | undefined) | undefined;
   redact: ((text: string) => string) | undefined;
 }
 
@@ -172,6 +187,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   }
 
   async function begin(request: TurnRequest): Promise<TurnMemory> {
+    const at = settings.now();
     let found: TurnSearch = { hits: [], standing: [], memoryBlock: '' };
     if (settings.mode !== 'write-only') {
       const started = performance.now();
@@ -201,7 +217,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
         // One turn's writes after the other's: a correction must find the fact it corrects stored.
         // A turn completed from inside a write (an extractor calling the wrapped client) must not
         // wait for the write it is part of.
-        const turn = { userText: request.query, assistantText, scope, injected };
+        const turn = { userText: request.query, assistantText, scope, injected, at };
         const run = () => writing.run(true, () => write(turn));
         const turnWrites = writing.getStore() ? run() : lastWrite.then(run);
         if (!writing.getStore()) lastWrite = turnWrites;
@@ -212,12 +228,14 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   }
 
   async function write(turn: Turn): Promise<FailedWrite[]> {
-    let operations: MemoryOperation[];
+    const failures: FailedWrite[] = [];
+    let extracted: MemoryOperation[] = [];
     try {
       const controller = new AbortController();
-      operations = await settings.extract.extract(turn, { store, signal: controller.signal });
-      if (!Array.isArray(operations)) throw new Error('extract() must resolve to an array of operations');
+      extracted = await settings.extract.extract(turn, { store, signal: controller.signal });
+      if (!Array.isArray(extracted)) throw new Error('extract() must resolve to an array of operations');
     } catch (error) {
+      extracted = [];
       const extractionError = MemoryError.isInstance(error)
         ? error
         : new ExtractionError(settings.extract.name, errorMessage(error), { cause: error });
@@ -231,14 +249,18 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
         },
       };
       report(extractionError, { stage: 'extract', scope, operation });
-      return [{ error: extractionError, operation, scope, attempts: 1 }];
+      failures.push({ error: extractionError, operation, scope, attempts: 1 });
     }
+    // The episode does not depend on the extractor: a failed extraction still keeps what was said.
+    const episode = settings.episode?.(turn, extracted);
+    const operations: MemoryOperation[] = episode
+      ? [{ kind: 'add', write: { facts: [episode] }, reason: 'episode: what the user said' }, ...extracted]
+      : extracted;
 
-    const failures: FailedWrite[] = [];
     for (const raw of operations) {
       let operation: MemoryOperation | undefined;
       try {
-        operation = applyPolicies(raw);
+        operation = applyPolicies(raw, turn.at);
       } catch (error) {
         // Writing the text unredacted is not an option; the write is reported instead.
         const policyError = new MemoryError(`redact threw; the write was not stored: ${errorMessage(error)}`, {
@@ -277,7 +299,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return failures;
   }
 
-  function applyPolicies(operation: MemoryOperation): MemoryOperation | undefined {
+  function applyPolicies(operation: MemoryOperation, at: Date): MemoryOperation | undefined {
     const redact = settings.redact ?? ((text: string) => text);
     if (operation.kind === 'delete') return operation;
     if (operation.kind === 'update') {
@@ -303,10 +325,9 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const facts = write.facts
       .map((fact) => {
         const ttl = fact.type ? settings.ttl[fact.type] : undefined;
-        const text = redact(fact.text);
-        return ttl !== undefined && !fact.expiresAt
-          ? { ...fact, text, expiresAt: new Date(now + ttl) }
-          : { ...fact, text };
+        // Every fact is said when its turn was, even when the store writes it later.
+        const said = { ...fact, text: redact(fact.text), createdAt: fact.createdAt ?? at };
+        return ttl !== undefined && !fact.expiresAt ? { ...said, expiresAt: new Date(now + ttl) } : said;
       })
       .filter((fact) => fact.text.trim() !== '');
     return facts.length > 0 ? { ...operation, write: { facts } } : undefined;

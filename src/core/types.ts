@@ -16,8 +16,12 @@ export interface Scope {
   appId?: string;
 }
 
-/** The memory types the built-in strategies use. Stores accept any other string too. */
-export type BuiltInMemoryType = 'preference' | 'profile' | 'fact' | 'task' | 'event' | 'summary';
+/**
+ * The memory types the built-in strategies use. Stores accept any other string too. `episode` is
+ * what a user said in one turn, kept as said (see `WithMemoryOptions.episodes`); the others are
+ * facts distilled from what was said.
+ */
+export type BuiltInMemoryType = 'preference' | 'profile' | 'fact' | 'task' | 'event' | 'summary' | 'episode';
 
 /** A memory's type: one of the built-ins or a type of your own. */
 export type MemoryType = BuiltInMemoryType | (string & {});
@@ -197,6 +201,8 @@ export interface Turn {
   scope: Scope;
   /** The memories that were injected into this turn's prompt, never to be stored again. */
   injected: Memory[];
+  /** When the user said it (the wrapper's clock when the request was made). */
+  at: Date;
 }
 
 /** A change an extractor wants made to the store. */

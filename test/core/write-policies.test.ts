@@ -74,10 +74,13 @@ describe('redact: true', () => {
     expect(
       store.addCalls.flatMap((call) => ('facts' in call.write ? call.write.facts.map((fact) => fact.text) : [])),
     ).toEqual([
+      // Facts; a turn the facts say all of keeps no episode of its own.
       "User's email is [email].",
       "User's phone number is [phone].",
       "User's card number is [card].",
       "User's openai key is [api key].",
+      // The correction updates the stored fact; what was said is kept as an episode, redacted too.
+      'Actually, my email is [email].',
     ]);
     // The correction reached the store as an update, redacted too.
     expect(updateCalls.map((call) => call.patch.text)).toEqual(["User's email is [email]."]);
@@ -92,6 +95,7 @@ describe('redact: true', () => {
     await talk(store, { redact: true, extract: exchangeExtractor() }, [
       `Mail jane.doe@example.com, key ${apiKey}, call +44 20 7946 0958.`,
     ]);
+    // The exchange as messages holds every word the user said: no episode beside it.
     expect(store.addCalls.map((call) => call.write)).toEqual([
       {
         messages: [
@@ -100,6 +104,15 @@ describe('redact: true', () => {
         ],
       },
     ]);
+  });
+
+  it('redacts episodes', async () => {
+    const store = createMockStore();
+    await talk(store, { redact: true }, [`Please forward the invoice to jane.doe@example.com and ${apiKey}.`]);
+    expect((await store.list({ scope })).map((memory) => [memory.type, memory.text])).toEqual([
+      ['episode', 'Please forward the invoice to [email] and [api key].'],
+    ]);
+    expect(JSON.stringify(store.addCalls)).not.toContain('jane.doe');
   });
 
   it("redacts what the LLM extractor's model wrote before it is stored", async () => {
@@ -140,7 +153,10 @@ describe('redact: true', () => {
     await talk(store, { redact: (text) => text.replaceAll('Project Falcon', '[codename]') }, [
       "I'm working on Project Falcon.",
     ]);
-    expect((await store.list({ scope })).map((memory) => memory.text)).toEqual(['User is working on [codename].']);
+    expect((await store.list({ scope })).map((memory) => memory.text).sort()).toEqual([
+      "I'm working on [codename].",
+      'User is working on [codename].',
+    ]);
   });
 });
 
@@ -162,6 +178,23 @@ describe('shouldWrite', () => {
     expect(candidates.map((candidate) => candidate.scope)).toEqual([scope, scope]);
     expect((await store.list({ scope })).map((memory) => memory.text)).toEqual(['User lives in Oslo.']);
     expect(store.addCalls).toHaveLength(1);
+  });
+
+  it('decides on episodes too', async () => {
+    const store = createMockStore();
+    const seen: string[] = [];
+    await talk(
+      store,
+      {
+        shouldWrite: ({ operation }) => {
+          seen.push(JSON.stringify(operation));
+          return !JSON.stringify(operation).includes('salary');
+        },
+      },
+      ['Book the usual table, my salary came in.', 'Book the corner table.'],
+    );
+    expect(seen.map((operation) => JSON.parse(operation).write.facts[0].type)).toEqual(['episode', 'episode']);
+    expect((await store.list({ scope })).map((memory) => memory.text)).toEqual(['Book the corner table.']);
   });
 
   it('sees the text already redacted', async () => {
@@ -232,12 +265,11 @@ describe('ttl', () => {
   it('sets expiresAt on memories of the listed types only', async () => {
     const store = createMockStore();
     const before = Date.now();
-    await talk(store, { ttl: { event: '30d', task: 3_600_000 }, extract: heuristicExtractor() }, [
+    await talk(store, { ttl: { event: '30d', task: 3_600_000, episode: '180d' }, extract: heuristicExtractor() }, [
       'I have a dentist appointment tomorrow. I live in Oslo. The report is due Friday.',
     ]);
     const after = Date.now();
-    const [write] = store.addCalls;
-    const facts = write && 'facts' in write.write ? write.write.facts : [];
+    const facts = store.addCalls.flatMap((call) => ('facts' in call.write ? call.write.facts : []));
     const expiry = Object.fromEntries(facts.map((fact) => [fact.type, fact.expiresAt?.getTime()]));
     const day = 86_400_000;
     expect(expiry.profile).toBeUndefined();
@@ -245,6 +277,8 @@ describe('ttl', () => {
     expect(expiry.event).toBeLessThanOrEqual(after + 30 * day);
     expect(expiry.task).toBeGreaterThanOrEqual(before + 3_600_000);
     expect(expiry.task).toBeLessThanOrEqual(after + 3_600_000);
+    expect(expiry.episode).toBeGreaterThanOrEqual(before + 180 * day);
+    expect(expiry.episode).toBeLessThanOrEqual(after + 180 * day);
     const stored = await store.list({ scope, types: ['event'] });
     expect(stored[0]?.expiresAt?.getTime()).toBe(expiry.event);
   });

@@ -34,7 +34,8 @@ describe('flushMemory', () => {
     await model({ messages: [{ role: 'user', content: 'Actually, I moved to Berlin.' }] });
     await flushMemory(model);
     const memories = await inner.list({ scope: { userId: 'a' } });
-    expect(memories.map((memory) => memory.text)).toEqual(['User lives in Berlin.']);
+    // The correction updated the fact; what the user said with it is kept beside it.
+    expect(memories.map((memory) => memory.text)).toEqual(['User lives in Berlin.', 'Actually, I moved to Berlin.']);
   });
 
   it('resolves at once for a wrapper with nothing pending', async () => {
@@ -66,5 +67,26 @@ describe('flushMemory', () => {
     const report = await flushMemory(model);
     expect(errors).toEqual(['ExtractionError:extract']);
     expect(JSON.stringify(report.failed[0]?.operation)).toContain('I live in Oslo.');
+  });
+
+  it('keeps what the user said even when the extractor fails', async () => {
+    const store = inMemoryStore();
+    const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
+      scope: { userId: 'a' },
+      store,
+      extract: {
+        name: 'broken',
+        extract: async () => {
+          throw new Error('cannot parse');
+        },
+      },
+      onError: () => {},
+    });
+    await model({ messages: [{ role: 'user', content: 'I went to the Alps last week.' }] });
+    await flushMemory(model);
+    const memories = await store.list({ scope: { userId: 'a' } });
+    expect(memories.map((memory) => [memory.type, memory.text])).toEqual([
+      ['episode', 'I went to the Alps last week.'],
+    ]);
   });
 });

@@ -169,8 +169,10 @@ describe('withMemory around an Anthropic client', () => {
     expect(deltas.join('')).toBe(text);
     expect(systemTexts(fake.requests[0]).join('\n')).toContain('User lives in Oslo.');
     await flushMemory(claude);
-    expect(store.addCalls).toHaveLength(1);
-    expect(JSON.stringify(store.addCalls[0]?.write)).toContain('User works at Fjord Labs.');
+    // What the user said (the question is in no fact), then the fact taken from it.
+    expect(store.addCalls).toHaveLength(2);
+    expect(JSON.stringify(store.addCalls[0]?.write)).toContain('"I work at Fjord Labs. What should I wear?"');
+    expect(JSON.stringify(store.addCalls[1]?.write)).toContain('User works at Fjord Labs.');
   });
 
   it('keeps withResponse() working on the wrapped client', async () => {
@@ -211,9 +213,13 @@ describe('withMemory around an Anthropic client', () => {
     await flushMemory(claude);
 
     expect(store.searchCalls.map((call) => call.query)).toEqual(['I live in Paris. What is the weather there?']);
-    expect(store.addCalls).toHaveLength(1);
-    const [memory] = await store.list({ scope: { userId: 'u' } });
-    expect(memory?.text).toBe('User lives in Paris.');
+    // The turn is written once, after the final answer: its episode, then its fact.
+    expect(store.addCalls).toHaveLength(2);
+    const memories = await store.list({ scope: { userId: 'u' } });
+    expect(memories.map((memory) => memory.text).sort()).toEqual([
+      'I live in Paris. What is the weather there?',
+      'User lives in Paris.',
+    ]);
   });
 
   describe('when the store fails, the call still answers and onError hears of it', () => {

@@ -28,11 +28,28 @@ describe('systemPromptBuilder', () => {
     const lines = block.split('\n');
     expect(lines[0]).toBe('<memories>');
     expect(lines.slice(2, 5)).toEqual([
-      '- [preference, 2026-11-20] User prefers Celsius.',
-      '- [fact, 2026-11-20] User lives in Oslo.',
-      '- [fact, 2026-11-20] User has a cat.',
+      '- [preference, 20 November 2026] User prefers Celsius.',
+      '- [fact, 20 November 2026] User lives in Oslo.',
+      '- [fact, 20 November 2026] User has a cat.',
     ]);
     expect(lines.at(-1)).toBe('</memories>');
+  });
+
+  it('puts facts before episodes, each group by score, and dates an episode by when it was said', () => {
+    const said = { ...hit('4', 'I went to the support group yesterday (7 May 2023).', 0.95, 'episode') };
+    said.createdAt = new Date('2023-05-08T13:56:00Z');
+    const block = builder.build({
+      hits: [said, hit('1', 'User lives in Oslo.', 0.9), hit('5', 'Thinking of a trip.', 0.5, 'episode')],
+      standing: [hit('3', 'User prefers Celsius.', 0, 'preference')],
+      maxTokens: 800,
+      now: day,
+    });
+    expect(block.split('\n').slice(2, 6)).toEqual([
+      '- [preference, 20 November 2026] User prefers Celsius.',
+      '- [fact, 20 November 2026] User lives in Oslo.',
+      '- [said 8 May 2023] I went to the support group yesterday (7 May 2023).',
+      '- [said 20 November 2026] Thinking of a trip.',
+    ]);
   });
 
   it('returns an empty string when there is nothing to show', () => {

@@ -68,6 +68,9 @@ const optionsSchema = z
  * (`{ facts }`, `infer: false`). The platform extracts in the background and answers `PENDING`,
  * which the store reports as such: the memories appear a moment later.
  *
+ * mem0 sets a memory's time itself: `FactInput.createdAt` is not kept, so history imported from
+ * past conversations carries the time of the import, not when it was said.
+ *
  * `mem0ai` is an optional peer dependency, imported only when the store builds a client itself.
  *
  * @example

@@ -15,13 +15,12 @@ import type {
 } from '../../core/types.js';
 import { terms, wordOverlap } from '../../stores/text-terms.js';
 import { type CalendarDate, calendarDate, dateLabel, findDate, isoDate } from './date-phrases.js';
+import { isFiller, isPastTense, sentences } from './sentences.js';
 
 /** Options of `heuristicExtractor`. */
 export interface HeuristicExtractorOptions {
   /** Metadata put on every fact it stores, e.g. `{ source: 'chat' }`. */
   metadata?: Record<string, unknown>;
-  /** The clock that relative dates ("tomorrow", "on Friday") are resolved against. @default () => new Date() */
-  now?: () => Date;
   /** The IANA time zone in which "today" is reckoned, e.g. `Europe/Berlin`. @default the process's time zone */
   timeZone?: string;
 }
@@ -70,6 +69,8 @@ const likeVerbs: Record<string, string> = {
 // Verbs an instruction to the assistant starts with: "don't use emojis" is a rule, "don't worry" is not.
 const instructionVerbs =
   'use|add|include|send|write|call|mention|suggest|recommend|show|give|put|answer|reply|respond|format|start|end|ask|remind|translate|say|explain|list|apologi[sz]e|repeat|summari[sz]e|shorten|abbreviate';
+// More verbs a standing rule starts with ("always be brief", "never assume"); "never saw it coming" is no rule.
+const ruleVerbs = 'be|keep|make|talk|speak|refer|tell|check|round|convert|cite|assume|treat|double-check|ask';
 const instructionGerunds =
   'using|adding|including|sending|writing|calling|mentioning|suggesting|recommending|showing|giving|putting|answering|replying|responding|formatting|starting|ending|asking|reminding|translating|saying|explaining|listing|apologi[sz]ing|repeating|summari[sz]ing';
 
@@ -108,7 +109,7 @@ const instructionGerunds =
 const rules: Rule[] = [
   {
     type: 'preference',
-    pattern: /^(?:please\s+)?(always|never)\s+(.+)$/i,
+    pattern: new RegExp(`^(?:please\\s+)?(always|never)\\s+((?:${instructionVerbs}|${ruleVerbs})\\b.*)$`, 'i'),
     fact: (m) => `User's standing rule: ${lower(m[1])} ${thirdPerson(m[2])}`,
   },
   {
@@ -124,7 +125,7 @@ const rules: Rule[] = [
   {
     type: 'preference',
     pattern:
-      /\bI(?:\s+(?:really|generally|usually|now|actually|still|also|much|definitely))*\s*((?:'d|would) rather not|prefer|like|love|enjoy|hate|dislike|avoid|don't like|do not like|don't want|do not want|don't enjoy|do not enjoy|can't stand|cannot stand)\s+(.+)$/i,
+      /\bI(?:\s+(?:really|generally|usually|now|actually|still|also|much|definitely))*\s*((?:'d|would) rather not|prefer|like|love|enjoy|hate|dislike|avoid|don't like|do not like|don't want|do not want|don't enjoy|do not enjoy|can't stand|cannot stand)\s+(?!(?:that|how|it|this|what|when|where|you|your|yours|the way|all the|seeing|hearing|to (?:see|hear))\b)(.+)$/i,
     fact: (m) => `User ${likeVerbs[lower(m[1])] ?? lower(m[1])} ${thirdPerson(m[2])}`,
   },
   {
@@ -198,8 +199,6 @@ const slotReasons: Record<string, string> = {
   birthday: 'birthday',
 };
 
-const filler =
-  /^(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|thx|ty|cheers|ok|okay|k|kk|cool|great|nice|awesome|perfect|sure|fine|right|alright|all right|bye|goodbye|see you|good (?:morning|afternoon|evening|night)|lol|haha|hehe|yes|no|yep|yup|yeah|nope|nah|hmm+|um+|uh+|ah|oh|wow|i see|got it|makes sense|interesting|sounds good|no worries|no problem|np|never ?mind|you're welcome|welcome|good job|well done|nice one|fair enough|of course)(?:[\s,]+(?:there|again|so much|a lot|very much|everyone|all|mate|claude|man|then|thanks|thank you))*[\s!.,]*$/i;
 // "Do not use emojis." is an instruction, not a question.
 const questionStart =
   /^(?:what|who|where|when|why|how|which|can|could|would|will|should|do(?!\s+not\b)|does|did|is|are|am|was|were|may|shall)\b/i;
@@ -212,7 +211,6 @@ const trailingFiller =
   /[\s,]+(?:now|these days|nowadays|instead|from now on|anymore|any more|recently|lately|last (?:week|month|year)|this (?:week|month|year)|a (?:few |couple of )?(?:days|weeks|months|years) ago)$/i;
 // "I go to the gym on Monday" said of every Monday is a habit, not an event on the next one.
 const habitual = /\b(?:usually|always|often|normally|generally|typically|every|each|sometimes|never)\b/i;
-const pastTense = /\b(?:was|were|had|did|went|yesterday|last)\b/i;
 const deadlineWords =
   /\b(?:due|deadline|submit|hand in|turn in|finish|complete|deliver|pay|renew|file|need to|have to|must|got to|has to|remember to)\b/i;
 const aboutUser = /^(?:my|our)\b|\bI(?:'m|'ve|'ll|'d)?\b|\b(?:due|deadline)\b/i;
@@ -243,13 +241,14 @@ const genericTerms = new Set(
   terms('live lives work works like likes love prefer enjoy want need have has eat drink use go do get make take user'),
 );
 const lookupLimit = 500;
+// The types this extractor writes, and so may correct: episodes are what was said, never corrected.
+const correctableTypes = ['preference', 'profile', 'fact', 'task', 'event'];
 const rememberedOffers = 1000;
 
 const optionsSchema = z
   .object(
     {
       metadata: z.record(z.string(), z.unknown()).optional(),
-      now: z.custom<() => Date>((value) => typeof value === 'function', { error: 'a function () => Date' }).optional(),
       timeZone: z.string().refine(isTimeZone, { error: 'an IANA time zone such as "Europe/Berlin"' }).optional(),
     },
     { error: 'an options object such as { metadata: { source: "chat" } }' },
@@ -265,8 +264,9 @@ const optionsSchema = z
  * `metadata.date`, and nothing already stored or injected is stored again. The default extractor
  * for stores that do not extract facts themselves. See the table above for what it recognises.
  *
- * It reads the scope's stored memories (`store.list`, newest 500; `store.search` for stores
- * without `list`) only when a turn states something. An offer the assistant makes is remembered
+ * It reads the scope's stored facts (`store.list`, the newest 500 of the types it writes;
+ * `store.search` for stores without `list`) only when a turn states something. Relative dates
+ * are resolved against the turn's time (`Turn.at`, the wrapper's `now` clock). An offer the assistant makes is remembered
  * in this process for the next turn of the same scope, where a "yes" turns it into a memory.
  *
  * @example
@@ -281,7 +281,6 @@ export function heuristicExtractor(options?: HeuristicExtractorOptions): Extract
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw toInvalidOptionsError(parsed.error, 'extract');
   const metadata = parsed.data?.metadata;
-  const now = parsed.data?.now ?? (() => new Date());
   const timeZone = parsed.data?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const pendingOffers = new Map<string, string>();
 
@@ -292,7 +291,7 @@ export function heuristicExtractor(options?: HeuristicExtractorOptions): Extract
 
   return {
     name: 'heuristic',
-    async extract({ userText, assistantText, scope, injected }, { store, signal }) {
+    async extract({ userText, assistantText, scope, injected, at }, { store, signal }) {
       // Read and replace the scope's pending offer before any await, so turns keep their order.
       const key = scopeKey(scope);
       const offered = pendingOffers.get(key);
@@ -303,7 +302,7 @@ export function heuristicExtractor(options?: HeuristicExtractorOptions): Extract
         if (pendingOffers.size > rememberedOffers) pendingOffers.delete(pendingOffers.keys().next().value as string);
       }
 
-      const steps = readTurn(userText, offered, calendarDate(now(), timeZone));
+      const steps = readTurn(userText, offered, calendarDate(at, timeZone));
       if (steps.length === 0) return [];
       const stored = await storedMemories(store, scope, injected, steps, signal);
       return plan(
@@ -334,10 +333,10 @@ function readTurn(userText: string, offered: string | undefined, today: Calendar
     });
   }
   for (const raw of said) {
-    if (filler.test(raw) || raw.endsWith('?') || questionStart.test(raw)) continue;
+    if (isFiller(raw) || raw.endsWith('?') || questionStart.test(raw)) continue;
     const corrective = correctionWords.test(raw);
     const sentence = raw.replace(leadingFiller, '').trim();
-    if (sentence === '' || filler.test(sentence) || questionStart.test(sentence)) continue;
+    if (sentence === '' || isFiller(sentence) || questionStart.test(sentence)) continue;
 
     const retirement = retire(sentence);
     if (retirement) {
@@ -365,7 +364,7 @@ function retire(sentence: string): Step | undefined {
 /** A sentence about the user with a date: an event, a deadline, or a birthday. */
 function dated(sentence: string, today: CalendarDate): FactInput | undefined {
   if (!aboutUser.test(sentence) || habitual.test(sentence)) return undefined;
-  const found = findDate(sentence, today, pastTense.test(sentence));
+  const found = findDate(sentence, today, isPastTense(sentence));
   if (!found) return undefined;
   const before = sentence.slice(0, found.index);
   const after = sentence.slice(found.index + found.length);
@@ -403,7 +402,10 @@ async function storedMemories(
   const found: Memory[] = [];
   try {
     if (store.list) {
-      found.push(...checkMemories(await store.list({ scope, limit: lookupLimit }), store.name, scope).memories);
+      found.push(
+        ...checkMemories(await store.list({ scope, types: correctableTypes, limit: lookupLimit }), store.name, scope)
+          .memories,
+      );
     } else {
       const queries = steps.map((step) => (step.kind === 'fact' ? step.fact.text : step.content));
       const results = await Promise.all(queries.map((query) => store.search(query, { scope, limit: 10, signal })));
@@ -570,13 +572,6 @@ function findOffer(assistantText: string): string | undefined {
     }
   }
   return undefined;
-}
-
-function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|\n+|;\s*/)
-    .map((sentence) => sentence.trim())
-    .filter((sentence) => sentence.length > 0);
 }
 
 /** "My exam is on..." → "User's exam is on...", "I have..." → "User has...". */

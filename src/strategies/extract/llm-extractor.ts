@@ -53,8 +53,6 @@ export interface LlmExtractorOptions extends ModelSource {
   types?: MemoryType[];
   /** Metadata put on every fact it adds, e.g. `{ source: 'chat' }`. */
   metadata?: Metadata;
-  /** The clock that gives "today" to the prompts. @default () => new Date() */
-  now?: () => Date;
 }
 
 const defaultTypes: MemoryType[] = ['preference', 'profile', 'fact', 'task', 'event'];
@@ -91,7 +89,6 @@ const optionsSchema = z
       similarLimit: z.number().int().min(1).max(50).default(5),
       types: z.array(z.string().trim().min(1)).min(1).optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
-      now: z.custom<() => Date>((value) => typeof value === 'function', { error: 'a function () => Date' }).optional(),
     },
     { error: 'an options object such as { client: new Anthropic(), model: "claude-haiku-4-5" }' },
   )
@@ -165,7 +162,6 @@ export function llmExtractor(options: LlmExtractorOptions): Extractor {
   if (!parsedSource.success) throw toInvalidOptionsError(parsedSource.error, 'extract');
   const { prompts = {}, timeoutMs, maxTokens, minConfidence, similarLimit, metadata } = parsedOptions.data;
   const types = parsedOptions.data.types ?? defaultTypes;
-  const now = parsedOptions.data.now ?? (() => new Date());
   const version = prompts.version ?? (prompts.extract || prompts.reconcile ? 'custom' : llmPromptVersion);
   const buildExtraction = prompts.extract ?? extractionPrompt;
   const buildReconciliation = prompts.reconcile ?? reconciliationPrompt;
@@ -193,7 +189,7 @@ export function llmExtractor(options: LlmExtractorOptions): Extractor {
     name,
     async extract(turn, { store, signal }) {
       if (turn.userText.trim() === '') return [];
-      const today = now().toISOString().slice(0, 10);
+      const today = turn.at.toISOString().slice(0, 10);
 
       const extraction = await call(
         buildExtraction({ userText: turn.userText, assistantText: turn.assistantText, today, types }),
@@ -206,7 +202,14 @@ export function llmExtractor(options: LlmExtractorOptions): Extractor {
       );
       if (facts.length === 0) return [];
 
-      const similar = await similarMemories(store, turn.scope, turn.injected, facts, similarLimit, signal);
+      const similar = await similarMemories(
+        store,
+        turn.scope,
+        turn.injected,
+        facts,
+        { limit: similarLimit, types },
+        signal,
+      );
       const known = new Set(similar.map((memory) => normalise(memory.text)));
       // A fact that restates a stored memory word for word needs no decision (and no call).
       const fresh = facts.filter((fact) => !known.has(normalise(fact.text)));
@@ -274,12 +277,13 @@ async function similarMemories(
   scope: Scope,
   injected: Memory[],
   facts: ExtractedFact[],
-  limit: number,
+  { limit, types }: { limit: number; types: MemoryType[] },
   signal: AbortSignal,
 ): Promise<Memory[]> {
+  // Only facts of the types this extractor writes can be reconciled: episodes are what was said.
   let found: unknown[];
   try {
-    found = await Promise.all(facts.map((fact) => store.search(fact.text, { scope, limit, signal })));
+    found = await Promise.all(facts.map((fact) => store.search(fact.text, { scope, limit, types, signal })));
   } catch (error) {
     throw new ExtractionError(
       'llm',
@@ -292,7 +296,8 @@ async function similarMemories(
     for (const hit of checkHits(hits, store.name, scope).hits) if (!byId.has(hit.id)) byId.set(hit.id, hit);
   }
   for (const memory of injected) {
-    if (!byId.has(memory.id) && scopeMatches(memory.scope, scope)) byId.set(memory.id, memory);
+    const reconcilable = memory.type === undefined || types.includes(memory.type);
+    if (reconcilable && !byId.has(memory.id) && scopeMatches(memory.scope, scope)) byId.set(memory.id, memory);
   }
   return [...byId.values()];
 }

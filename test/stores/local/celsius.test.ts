@@ -61,8 +61,14 @@ describe('the Celsius scenario on the default local store, across two processes'
     // The memory is in the file, for user_42 only.
     const store = localStore({ path });
     try {
-      const [hit] = await store.search('temperature', { scope: { userId: 'user_42' } });
-      expect(hit?.text).toMatch(/Celsius/);
+      // The preference, and what the user asked in the second session (an episode).
+      const hits = await store.search('temperature', { scope: { userId: 'user_42' } });
+      expect(hits.map((hit) => [hit.type, hit.text])).toEqual(
+        expect.arrayContaining([
+          ['preference', 'User prefers all temperatures in Celsius, never Fahrenheit.'],
+          ['episode', "What's a comfortable room temperature?"],
+        ]),
+      );
       expect(await store.search('Celsius', { scope: { userId: 'someone_else' } })).toEqual([]);
     } finally {
       await store.close();

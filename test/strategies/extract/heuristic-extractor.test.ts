@@ -18,22 +18,26 @@ import { withMemory } from '../../../src/with-memory.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../../fakes/anthropic-server.js';
 
 // Wednesday 3 June 2026, noon UTC: relative dates below are resolved against it.
-const clock: HeuristicExtractorOptions = { now: () => new Date('2026-06-03T12:00:00Z'), timeZone: 'UTC' };
+const noon = () => new Date('2026-06-03T12:00:00Z');
+const inUtc: HeuristicExtractorOptions = { timeZone: 'UTC' };
 const scope: Scope = { userId: 'user_42' };
 
 /** Talks to a function target wrapped by withMemory, one turn per entry; writes are awaited. */
 async function converse(
   store: MemoryStore,
   turns: Array<string | { user: string; assistant: string }>,
-  options: { scope?: Scope; extract?: HeuristicExtractorOptions } = {},
+  options: { scope?: Scope; extract?: HeuristicExtractorOptions; now?: () => Date } = {},
 ) {
   const errors: MemoryError[] = [];
   let reply = 'OK.';
+  // Episodes off: these tests are about the facts the extractor makes.
   const llm = withMemory(async (_request: MemoryFunctionRequest) => reply, {
     scope: options.scope ?? scope,
     store,
     write: 'await',
-    extract: heuristicExtractor({ ...clock, ...options.extract }),
+    episodes: false,
+    now: options.now ?? noon,
+    extract: heuristicExtractor({ ...inUtc, ...options.extract }),
     onError: (error) => errors.push(error),
   });
   for (const turn of turns) {
@@ -73,7 +77,9 @@ describe.each([
       scope,
       store,
       write: 'await',
-      extract: heuristicExtractor(clock),
+      episodes: false,
+      now: noon,
+      extract: heuristicExtractor(inUtc),
       onWrite: (event) => writes.push(event),
       onError: (error) => errors.push(error),
     });
@@ -238,7 +244,8 @@ describe('heuristicExtractor: what it recognises', () => {
     const store = inMemoryStore();
     // 23:30 UTC on 3 June is already 4 June in Tokyo.
     await converse(store, ['I have a flight tomorrow.'], {
-      extract: { now: () => new Date('2026-06-03T23:30:00Z'), timeZone: 'Asia/Tokyo' },
+      now: () => new Date('2026-06-03T23:30:00Z'),
+      extract: { timeZone: 'Asia/Tokyo' },
     });
     expect((await store.list({ scope }))[0]?.metadata.date).toBe('2026-06-05');
   });
@@ -257,7 +264,13 @@ describe('heuristicExtractor: what it recognises', () => {
     'My question is about taxes.',
     'I usually go to the gym on Monday.',
     'Never mind.',
-  ])('ignores questions, greetings and filler: %s', async (said) => {
+    // Reactions to what someone else said are not the user's preferences.
+    'I love that you chose pottery for your art!',
+    'I love it!',
+    'I like how you put it.',
+    'I love seeing your paintings.',
+    'Never saw this coming!',
+  ])('ignores questions, greetings, filler and reactions: %s', async (said) => {
     const store = createMockStore();
     await converse(store, [said]);
     expect(store.addCalls).toEqual([]);
@@ -396,7 +409,9 @@ describe('heuristicExtractor: recalled memories are never stored again', () => {
         scope,
         store,
         write: 'await',
-        extract: heuristicExtractor(clock),
+        episodes: false,
+        now: noon,
+        extract: heuristicExtractor(inUtc),
         onSearch: (event) => injectedTexts.push(...event.hits.map(textOf), ...event.standing.map(textOf)),
       },
     );
@@ -434,7 +449,6 @@ describe('heuristicExtractor options', () => {
 
   it.each([
     [{ timeZone: 'Mars/Olympus' }, 'extract.timeZone'],
-    [{ now: 'today' }, 'extract.now'],
     [{ metadata: 'chat' }, 'extract.metadata'],
     [{ colour: 'blue' }, 'extract.colour'],
   ])('rejects bad options %j at construction', (options, path) => {

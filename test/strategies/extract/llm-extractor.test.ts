@@ -50,7 +50,10 @@ function application(store: MemoryStore, options: Partial<LlmExtractorOptions> =
     scope: forScope,
     store,
     write: 'await',
-    extract: llmExtractor({ client: anthropic(extractorModel), model, now: today, ...options }),
+    // Episodes off: these tests are about the facts the model extracts.
+    episodes: false,
+    now: today,
+    extract: llmExtractor({ client: anthropic(extractorModel), model, ...options }),
     onError: (error, context) => errors.push({ error, context }),
   });
   const say = async (user: string, assistant = 'OK.') => {
@@ -261,6 +264,7 @@ describe('llmExtractor: model sources', () => {
         scope,
         store,
         write: 'await',
+        episodes: false,
         extract: extractor,
       });
       await llm({ messages: [{ role: 'user', content: 'I prefer tea.' }] });
@@ -288,6 +292,7 @@ describe('llmExtractor: model sources', () => {
       scope,
       store,
       write: 'await',
+      episodes: false,
       extract: extractor,
     });
     await llm({ messages: [{ role: 'user', content: 'I work as a nurse.' }] });
@@ -308,6 +313,7 @@ describe('llmExtractor: model sources', () => {
       scope,
       store,
       write: 'await',
+      episodes: false,
       extract: extractor,
     });
     await llm({ messages: [{ role: 'user', content: 'I like jazz.' }] });
@@ -505,6 +511,7 @@ describe('llmExtractor: malformed model output changes nothing and reaches onErr
       scope,
       store,
       write: 'await',
+      episodes: false,
       extract: extractor,
       onError: (error) => errors.push(error),
     });
@@ -535,6 +542,7 @@ describe('llmExtractor: never on the critical path, and bounded', () => {
       scope,
       store,
       write: 'await',
+      episodes: false,
       extract: extractor,
       onError: (error) => errors.push(error),
     });
@@ -553,6 +561,7 @@ describe('llmExtractor: never on the critical path, and bounded', () => {
       scope,
       store: inMemoryStore(),
       write: 'await',
+      episodes: false,
       extract: extractor,
       onError: (error) => errors.push(error),
     });
@@ -574,7 +583,12 @@ describe('llmExtractor: never on the critical path, and bounded', () => {
         });
       },
     });
-    const llm = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', { scope, store, extract: extractor });
+    const llm = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
+      scope,
+      store,
+      episodes: false,
+      extract: extractor,
+    });
 
     expect(await llm({ messages: [{ role: 'user', content: 'I live in Oslo.' }] })).toBe('Answer.');
     expect(store.addCalls).toEqual([]); // the model has not answered yet, and the user has their reply
@@ -626,7 +640,9 @@ describe('llmExtractor: recalled memories are never stored again', () => {
       scope,
       store,
       write: 'await',
-      extract: llmExtractor({ client: anthropic(extractorModel), model, now: today }),
+      episodes: false,
+      now: today,
+      extract: llmExtractor({ client: anthropic(extractorModel), model }),
       onSearch: (event) => injected.push(...event.hits.map(textOf), ...event.standing.map(textOf)),
     });
     const turns: Array<[string, string]> = [

@@ -1,0 +1,32 @@
+/**
+ * Reading a user's turn sentence by sentence, for the heuristic extractor and for episodes:
+ * splitting, telling small talk ("ok", "thanks", "got it") from content, and the past tense that
+ * decides which way an unanchored weekday points. English only, like the rest of the heuristics.
+ *
+ * @module
+ */
+
+const filler =
+  /^(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|thx|ty|cheers|ok|okay|k|kk|cool|great|nice|awesome|perfect|sure|fine|right|alright|all right|bye|goodbye|see you|good (?:morning|afternoon|evening|night)|lol|haha|hehe|yes|no|yep|yup|yeah|nope|nah|hmm+|um+|uh+|ah|oh|wow|i see|got it|makes sense|interesting|sounds good|no worries|no problem|np|never ?mind|you're welcome|welcome|good job|well done|nice one|fair enough|of course)(?:[\s,]+(?:there|again|so much|a lot|very much|everyone|all|mate|claude|man|then|thanks|thank you))*[\s!.,]*$/i;
+const pastTense = /\b(?:was|were|had|did|went|yesterday|last)\b/i;
+
+/** The sentences of a text: split after `.`, `!`, `?`, at line breaks and semicolons. */
+export function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?])\s+|\n+|;\s*/)
+    .map((sentence) => sentence.trim())
+    .filter((sentence) => sentence.length > 0);
+}
+
+// A name the small talk is addressed to: "Thanks, Maria!", "Wow, John!".
+const vocative = /,\s*\p{Lu}[\p{L}'-]*[\s!.]*$/u;
+
+/** True for a sentence that is only small talk: greetings, thanks, "ok", "got it", "lol", "Thanks, Maria!". */
+export function isFiller(sentence: string): boolean {
+  return filler.test(sentence) || filler.test(sentence.replace(vocative, ''));
+}
+
+/** True when a sentence speaks of the past, so "on Friday" means the last Friday. */
+export function isPastTense(sentence: string): boolean {
+  return pastTense.test(sentence);
+}
