@@ -27,6 +27,8 @@ export interface LocomoQuestion {
   category: 1 | 2 | 3 | 4;
   /** The dia ids of the evidence turns, repaired and limited to turns that exist. */
   evidence: string[];
+  /** The gold answer, as text. */
+  answer: string;
 }
 
 /** One conversation with its questions. */
@@ -46,7 +48,7 @@ interface RawTurn {
 interface RawSample {
   sample_id?: unknown;
   conversation?: Record<string, unknown>;
-  qa?: Array<{ question?: unknown; evidence?: unknown; category?: unknown }>;
+  qa?: Array<{ question?: unknown; answer?: unknown; evidence?: unknown; category?: unknown }>;
 }
 
 /** Loads a LoCoMo-format file; `only` keeps the conversations with these sample ids. */
@@ -94,7 +96,7 @@ function toConversation(sample: RawSample): LocomoConversation {
     if (typeof qa.question !== 'string') continue;
     const evidence = repairEvidence(qa.evidence, known);
     if (evidence.length === 0) continue;
-    questions.push({ question: qa.question, category, evidence });
+    questions.push({ question: qa.question, category, evidence, answer: String(qa.answer ?? '') });
   }
   return { id, turns, questions };
 }

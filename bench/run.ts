@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { type E2eConfig, type E2eStore, e2eConfigs, e2eStores, formatE2eResult, runE2eBench } from './e2e.js';
 import { defaultLocomoPath, formatLocomoResult, type LocomoBenchResult, runLocomoBench } from './locomo.js';
 import {
   type BenchEmbedderName,
@@ -94,6 +95,33 @@ async function locomo(
   return result;
 }
 
+interface E2eCliOptions {
+  json?: string;
+  data: string;
+  conversations?: string[];
+  configs?: string[];
+  store: E2eStore;
+  maxTokens: number;
+  questions?: number;
+}
+
+async function e2e(options: E2eCliOptions): Promise<object> {
+  const unknown = (options.configs ?? []).filter((config) => !(e2eConfigs as readonly string[]).includes(config));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown configuration ${unknown.join(', ')}; use ${e2eConfigs.join(', ')}`);
+  const result = await runE2eBench({
+    dataPath: resolve(repositoryRoot, options.data),
+    store: options.store,
+    maxTokens: options.maxTokens,
+    ...(options.configs === undefined ? {} : { configs: options.configs as E2eConfig[] }),
+    ...(options.conversations === undefined ? {} : { conversations: options.conversations }),
+    ...(options.questions === undefined ? {} : { questionsPerConversation: options.questions }),
+  });
+  console.log(formatE2eResult(result));
+  writeJson(options.json ?? join(resultsDirectory, 'e2e.json'), 'e2e', result);
+  return result;
+}
+
 async function store(options: {
   json?: string;
   sizes?: number[];
@@ -149,6 +177,20 @@ program
   .option('--questions <n>', 'only the first n questions of each conversation', positiveInteger)
   .action(async (options: LocomoCliOptions) => {
     await locomo(options);
+  });
+
+program
+  .command('e2e')
+  .description('what the default withMemory remembers end to end on LoCoMo: answer words found in the injected blocks')
+  .option('--json <file>', 'write the results to this file (default bench/results/e2e.json)')
+  .option('--data <file>', 'the LoCoMo-format JSON file (relative to the repository)', defaultLocomoPath)
+  .option('--conversations <ids>', 'comma-separated sample ids, e.g. conv-26,conv-30', nameList)
+  .option('--configs <list>', `comma-separated configurations: ${e2eConfigs.join(',')}`, nameList)
+  .addOption(new Option('--store <store>', 'the store each conversation gets').choices(e2eStores).default('local'))
+  .option('--max-tokens <n>', "token budget of each speaker's block", positiveInteger, 400)
+  .option('--questions <n>', 'only the first n questions of each conversation', positiveInteger)
+  .action(async (options: E2eCliOptions) => {
+    await e2e(options);
   });
 
 program
