@@ -1,6 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -8,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startInspector, tokenHeader } from '../../src/cli/inspect/inspect-server.js';
 import { localStore } from '../../src/stores/local/index.js';
 import { launchChromium } from '../browser/chromium.js';
-import { spawnCli } from './run-cli.js';
+import { runCli, spawnCli } from './run-cli.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'with-memory-inspect-'));
 // The screenshot is kept for people to look at (CI artifacts, reviews); it is not compared pixel by pixel.
@@ -321,6 +322,23 @@ describe('with-memory inspect', () => {
     })()`);
     expect(inked).toBeGreaterThan(0.005); // text is drawn
     expect(inked).toBeLessThan(0.2); // on a light page
+  });
+
+  it('says which port is taken, with exit code 2', async () => {
+    const db = await seededDatabase();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const run = await runCli(['inspect', '--db', db, '--port', String(port)], { cwd: folder });
+      expect(run).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `with-memory inspect: cannot listen on port ${port} (EADDRINUSE); pick another --port, or 0 for any free one\n`,
+      });
+    } finally {
+      taken.close();
+    }
   });
 
   it('shows the parts of each score when the store gives them', async () => {
