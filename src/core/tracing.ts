@@ -11,7 +11,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { estimateTokens } from './token-estimate.js';
 import type { Scope } from './types.js';
 
@@ -100,82 +100,79 @@ export function createTracing(
     }
   }
 
+  let tracer: Tracer | undefined;
+
   return {
     async turn() {
       const loaded = enabled ? await loadApi() : undefined;
       if (!loaded) return noTracing;
       const otel = loaded;
-      const tracer = otel.trace.getTracer(tracerName);
+      tracer ??= otel.trace.getTracer(tracerName);
+      const turnTracer = tracer;
       // Taken now, while the caller's span is active: a background write ends long after it.
       const parent = otel.context.active();
 
-      function run<T>(name: string, attributes: Record<string, string | number>, work: (step: StepRecord) => T): T {
-        const span = tracer.startSpan(name, { attributes: { ...common, ...attributes } }, parent);
+      /** Runs `work` in a span; `describe` adds what the work found, only when the span records. */
+      function run<T>(
+        name: string,
+        attributes: Attributes,
+        work: () => T,
+        describe: (result: Awaited<T>, step: StepRecord) => Attributes,
+      ): T {
+        const span = turnTracer.startSpan(name, undefined, parent);
+        // No provider, or sampled out: no attribute is computed, no context is switched.
+        if (!span.isRecording()) {
+          span.end();
+          return work();
+        }
+        span.setAttributes({ ...common, ...attributes });
         const step: StepRecord = { span, operations: 0, attempts: 0 };
-        const finish = () => {
+        const finish = (result: Awaited<T> | undefined) => {
+          if (result !== undefined) span.setAttributes(describe(result, step));
           if (step.errorType !== undefined) {
             span.setAttribute('error.type', step.errorType);
             span.setStatus({ code: otel.SpanStatusCode.ERROR, message: step.errorType });
           }
           span.end();
         };
+        const failed = (error: unknown) => {
+          step.errorType ??= errorType(error);
+          finish(undefined);
+          throw error;
+        };
         let result: T;
         try {
-          result = otel.context.with(otel.trace.setSpan(parent, span).setValue(stepKey as symbol, step), () =>
-            work(step),
-          );
+          result = otel.context.with(otel.trace.setSpan(parent, span).setValue(stepKey as symbol, step), work);
         } catch (error) {
-          step.errorType ??= errorType(error);
-          finish();
-          throw error;
+          return failed(error);
         }
         if (result instanceof Promise) {
-          return result.then(
-            (value) => {
-              finish();
-              return value;
-            },
-            (error: unknown) => {
-              step.errorType ??= errorType(error);
-              finish();
-              throw error;
-            },
-          ) as T;
+          return result.then((value: Awaited<T>) => {
+            finish(value);
+            return value;
+          }, failed) as T;
         }
-        finish();
+        finish(result as Awaited<T>);
         return result;
       }
 
       return {
-        search(query, work) {
-          return run('with-memory.search', recordText ? { 'with_memory.search.query': query } : {}, async (step) => {
-            const found = await work();
-            step.span.setAttributes({
-              'with_memory.search.hits': found.hits.length,
-              'with_memory.search.standing': found.standing.length,
-            });
-            return found;
-          });
-        },
-        build(memories, work) {
-          return run('with-memory.build', { 'with_memory.build.memories': memories }, (step) => {
-            const block = work();
-            step.span.setAttribute('with_memory.block.tokens', estimateTokens(block));
-            if (recordText) step.span.setAttribute('with_memory.block.text', block);
-            return block;
-          });
-        },
-        write(work) {
-          return run('with-memory.write', {}, async (step) => {
-            const failed = await work();
-            step.span.setAttributes({
-              'with_memory.write.operations': step.operations,
-              'with_memory.write.attempts': step.attempts,
-              'with_memory.write.failed': failed.length,
-            });
-            return failed;
-          });
-        },
+        search: (query, work) =>
+          run('with-memory.search', recordText ? { 'with_memory.search.query': query } : {}, work, (found) => ({
+            'with_memory.search.hits': found.hits.length,
+            'with_memory.search.standing': found.standing.length,
+          })),
+        build: (memories, work) =>
+          run('with-memory.build', { 'with_memory.build.memories': memories }, work, (block) => ({
+            'with_memory.block.tokens': estimateTokens(block),
+            ...(recordText && { 'with_memory.block.text': block }),
+          })),
+        write: (work) =>
+          run('with-memory.write', {}, work, (failed, step) => ({
+            'with_memory.write.operations': step.operations,
+            'with_memory.write.attempts': step.attempts,
+            'with_memory.write.failed': failed.length,
+          })),
       };
     },
   };
