@@ -341,6 +341,38 @@ describe('with-memory inspect', () => {
     }
   });
 
+  it('lists a large scope a hundred at a time', async () => {
+    const store = localStore({ path: join(folder, 'many.db') });
+    await store.import(
+      Array.from({ length: 130 }, (_, index) => {
+        const at = new Date(Date.UTC(2026, 0, 1, 0, index)).toISOString();
+        const line = {
+          id: `m-${index}`,
+          text: `Note ${index}`,
+          scope: { userId: 'dave' },
+          createdAt: at,
+          updatedAt: at,
+        };
+        return `${JSON.stringify(line)}\n`;
+      }),
+    );
+    const inspector = await startInspector({ store, port: 0, allowEdit: false });
+    try {
+      const page = await openPage(inspector.url);
+      await page.locator('nav button', { hasText: 'dave' }).click();
+      await page.getByText('The 100 newest memories; there are more.').waitFor();
+      await expect(page.locator('#memories tbody tr').count()).resolves.toBe(100);
+      await expect(page.locator('#memories td.text').first().textContent()).resolves.toBe('Note 129');
+      await page.getByRole('button', { name: 'Show more' }).click();
+      await page.getByText('130 memories, newest first.').waitFor();
+      await expect(page.locator('#memories td.text').last().textContent()).resolves.toBe('Note 0');
+      await expect(page.getByRole('button', { name: 'Show more' }).isHidden()).resolves.toBe(true);
+    } finally {
+      await inspector.close();
+      await store.close();
+    }
+  });
+
   it('shows the parts of each score when the store gives them', async () => {
     const path = join(folder, 'parts.db');
     const inner = localStore({ path });

@@ -41,6 +41,7 @@ export function inspectPage({ nonce, allowEdit }: PageOptions): string {
     </form>
     <p id="status" role="status"></p>
     <table id="memories" hidden><thead></thead><tbody></tbody></table>
+    <p><button type="button" id="more" hidden>Show more</button></p>
     <section id="history" hidden>
       <h3 id="history-title"></h3>
       <table><thead><tr><th>Date (UTC)</th><th>Event</th><th>By</th><th>Reason</th><th>Text</th></tr></thead><tbody></tbody></table>
@@ -102,8 +103,11 @@ const token = new URLSearchParams(location.search).get('token');
 const allowEdit = document.body.dataset.allowEdit === 'true';
 const scopeParameters = { userId: 'user', agentId: 'agent', runId: 'run', appId: 'app' };
 const scopeWords = { userId: 'user', agentId: 'agent', runId: 'run', appId: 'app' };
+const pageSize = 100;
+const maxListLimit = 1000;
 let current = null;
 let lastQuery = '';
+let listLimit = pageSize;
 
 function el(tag, attributes, ...children) {
   const node = document.createElement(tag);
@@ -185,6 +189,7 @@ async function loadScopes() {
 function select(scope) {
   current = scope;
   lastQuery = '';
+  listLimit = pageSize;
   document.getElementById('query').value = '';
   document.getElementById('scope-title').textContent = 'Memories of ' + describeScope(scope);
   document.getElementById('search').hidden = false;
@@ -200,13 +205,18 @@ async function refresh() {
   if (!current) return;
   try {
     if (lastQuery === '') {
-      const memories = await api('/api/memories', scopeQuery(current));
-      status(memories.length === 1 ? '1 memory, newest first.' : memories.length + ' memories, newest first.');
+      const memories = await api('/api/memories', Object.assign(scopeQuery(current), { limit: String(listLimit) }));
+      const more = memories.length === listLimit;
+      if (!more) status(memories.length === 1 ? '1 memory, newest first.' : memories.length + ' memories, newest first.');
+      else if (listLimit < maxListLimit) status('The ' + listLimit + ' newest memories; there are more.');
+      else status('The ' + listLimit + ' newest memories; search to find older ones.');
       render(memories, false);
+      document.getElementById('more').hidden = !more || listLimit >= maxListLimit;
     } else {
       const hits = await api('/api/search', Object.assign(scopeQuery(current), { q: lastQuery }));
       status(hits.length === 1 ? '1 match, best first.' : hits.length + ' matches, best first.');
       render(hits, true);
+      document.getElementById('more').hidden = true;
     }
   } catch (error) {
     status(error.message, true);
@@ -223,7 +233,7 @@ function partsCell(hit) {
   const parts = hit.scoreParts;
   if (!parts) return el('td', { class: 'parts' }, '–');
   const names = ['words', 'neighbours', 'vector', 'recency'].filter((name) => typeof parts[name] === 'number');
-  return el('td', { class: 'parts' }, ...names.map((name, index) => el('div', {}, name + ' ' + parts[name].toFixed(2))));
+  return el('td', { class: 'parts' }, ...names.map((name) => el('div', {}, name + ' ' + parts[name].toFixed(2))));
 }
 
 function render(memories, scored) {
@@ -295,8 +305,13 @@ document.getElementById('search').addEventListener('submit', (event) => {
   lastQuery = document.getElementById('query').value.trim();
   refresh();
 });
+document.getElementById('more').addEventListener('click', () => {
+  listLimit = Math.min(maxListLimit, listLimit + pageSize);
+  refresh();
+});
 document.getElementById('show-all').addEventListener('click', () => {
   lastQuery = '';
+  listLimit = pageSize;
   document.getElementById('query').value = '';
   refresh();
 });

@@ -47,7 +47,8 @@ export interface Inspector {
 export const tokenHeader = 'x-with-memory-token';
 const host = '127.0.0.1';
 const maxBodyBytes = 64 * 1024;
-const listLimit = 200;
+// A list is read whole up to the store's page size; the page asks for more as it needs.
+const maxListLimit = 1000;
 const searchLimit = 20;
 const changeReason = 'with-memory inspect';
 
@@ -71,7 +72,7 @@ export async function startInspector({ store, port, allowEdit }: InspectorOption
     'GET /api/info': async () => ({ store: store.name, allowEdit }),
     'GET /api/scopes': async () => indexScopes(store.export()),
     'GET /api/memories': async (_, url) => {
-      const memories = await store.list({ scope: scopeOf(url), limit: listLimit });
+      const memories = await store.list({ scope: scopeOf(url), limit: limitOf(url) });
       return memories.map(memoryView);
     },
     'GET /api/search': async (_, url) => {
@@ -179,6 +180,14 @@ function scopeOf(url: URL): Scope {
     if (value !== null) scope[field] = value;
   }
   return parseScope(scope);
+}
+
+function limitOf(url: URL): number {
+  const limit = Number(url.searchParams.get('limit') ?? 100);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxListLimit) {
+    throw new HttpError(400, `?limit= must be a whole number from 1 to ${maxListLimit}.`);
+  }
+  return limit;
 }
 
 function requiredParameter(url: URL, name: string): string {
