@@ -35,9 +35,7 @@ interface CheckedFile {
 export function registerImportCommand(program: Command, io: CliIo): void {
   program
     .command('import')
-    .description(
-      'read memories from a JSONL file (one {text, scope, type?, metadata?, id?, createdAt?, updatedAt?} per line, as export writes); an id already stored is updated',
-    )
+    .description('read memories from JSONL (as export writes; id and dates optional); an id already stored is updated')
     .argument('<file>', 'the JSONL file')
     .option('--dry-run', 'check the file and say what it holds, without writing anything')
     .action(async (file: string, _options: unknown, command: Command) => {
