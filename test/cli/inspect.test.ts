@@ -215,8 +215,17 @@ describe('with-memory inspect', () => {
   it('edits a memory after confirmation, keeping the old text in its history', async () => {
     const db = await seededDatabase();
     const { url } = await startInspect(['--db', db, '--allow-edit']);
-    const page = await openPage(url);
     const tea = seedMemories[0] as (typeof seedMemories)[number];
+    // What a cross-site form could send (no JSON) is refused even with edits allowed.
+    const token = new URL(url).searchParams.get('token') ?? '';
+    const formPost = await fetch(new URL('/api/delete', url), {
+      method: 'POST',
+      headers: { [tokenHeader]: token, 'content-type': 'text/plain' },
+      body: JSON.stringify({ id: tea.id }),
+    });
+    expect(formPost.status).toBe(415);
+
+    const page = await openPage(url);
     await page.locator('nav button', { hasText: 'alice' }).first().click();
     await row(page, tea.id).getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('New text').fill('Prefers oolong tea in the afternoon');
@@ -338,6 +347,30 @@ describe('with-memory inspect', () => {
       });
     } finally {
       taken.close();
+    }
+  });
+
+  it('shows a memory that holds markup as text, never running it', async () => {
+    const store = localStore({ path: join(folder, 'markup.db') });
+    const markup = '<img src=x onerror="window.ran=1"><script>window.ran=2</script><b>bold</b>';
+    await store.add({ facts: [{ text: markup }] }, { scope: { userId: 'eve' } });
+    const inspector = await startInspector({ store, port: 0, allowEdit: false });
+    try {
+      const page = await openPage(inspector.url);
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.locator('nav button', { hasText: 'eve' }).click();
+      await page.getByText('1 memory, newest first.').waitFor();
+      await expect(page.locator('#memories td.text').textContent()).resolves.toBe(markup);
+      await expect(page.locator('#memories img, #memories b, #memories script').count()).resolves.toBe(0);
+      expect(await page.evaluate('window.ran')).toBeUndefined();
+      expect(dialogs).toEqual([]);
+    } finally {
+      await inspector.close();
+      await store.close();
     }
   });
 
