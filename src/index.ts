@@ -26,6 +26,7 @@ export type {
   WriteEvent,
 } from './core/options.js';
 export { redactSensitive } from './core/redact.js';
+export type { TracingOptions } from './core/tracing.js';
 export type {
   AddOptions,
   BuiltInMemoryType,

@@ -17,6 +17,7 @@ import { registerExportCommand } from './commands/export.js';
 import { registerForgetCommand } from './commands/forget.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerImportCommand } from './commands/import.js';
+import { registerInspectCommand } from './commands/inspect.js';
 import { registerListCommand } from './commands/list.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerStatsCommand } from './commands/stats.js';
@@ -57,6 +58,7 @@ Run \`${programName} <command> --help\` for a command's options.`,
   registerExportCommand(program, io);
   registerImportCommand(program, io);
   registerStatsCommand(program, io);
+  registerInspectCommand(program, io);
 
   for (const command of program.commands) {
     const name = `${programName} ${command.name()}`;

@@ -49,3 +49,12 @@ export function jsonObject(value: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
+
+/** A TCP port, 0 for any free one. */
+export function portNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isInteger(number) || number < 0 || number > 65535) {
+    throw new InvalidArgumentError('Expected a port from 0 (any free port) to 65535.');
+  }
+  return number;
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { InvalidOptionsError, type MemoryError } from './errors.js';
 import { parseScope } from './scope.js';
+import type { TracingOptions } from './tracing.js';
 import type {
   Extractor,
   Memory,
@@ -112,6 +113,12 @@ export interface WithMemoryOptions {
   onError?: (error: MemoryError, context: ErrorContext) => void;
   onSearch?: (event: SearchEvent) => void;
   onWrite?: (event: WriteEvent) => void;
+  /**
+   * OpenTelemetry spans (`with-memory.search`, `.build`, `.write`) under the caller's active span,
+   * made when `@opentelemetry/api` is installed. Counts and hashed scope ids, no memory text.
+   * @default { enabled: true, scopeIds: 'hashed', recordText: false }
+   */
+  tracing?: TracingOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -133,6 +140,7 @@ export interface ResolvedOptions {
   onError: WithMemoryOptions['onError'];
   onSearch: WithMemoryOptions['onSearch'];
   onWrite: WithMemoryOptions['onWrite'];
+  tracing: TracingOptions;
 }
 
 const fn = <T>() => z.custom<T>((value) => typeof value === 'function', { error: 'a function' });
@@ -187,6 +195,14 @@ const optionsSchema = z
       onError: fn<NonNullable<WithMemoryOptions['onError']>>().optional(),
       onSearch: fn<NonNullable<WithMemoryOptions['onSearch']>>().optional(),
       onWrite: fn<NonNullable<WithMemoryOptions['onWrite']>>().optional(),
+      tracing: z
+        .object({
+          enabled: z.boolean().optional(),
+          scopeIds: z.enum(['hashed', 'omitted']).optional(),
+          recordText: z.boolean().optional(),
+        })
+        .strict()
+        .default({}),
     },
     { error: 'an options object such as { scope: { userId: "user_42" } }' },
   )
@@ -215,6 +231,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     onError: parsed.onError,
     onSearch: parsed.onSearch,
     onWrite: parsed.onWrite,
+    tracing: withoutUndefined(parsed.tracing) as TracingOptions,
   };
 }
 

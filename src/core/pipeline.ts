@@ -3,6 +3,7 @@ import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './e
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
 import { processShared } from './process-shared.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
+import { createTracing, recordTracedAttempts, recordTracedError, type TurnTracing } from './tracing.js';
 import type {
   Extractor,
   FactInput,
@@ -77,9 +78,11 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   const turns = new Map<string, TurnSearch>();
   let lastWrite: Promise<unknown> = Promise.resolve();
   const writing = new AsyncLocalStorage<true>();
+  const tracing = createTracing(settings.tracing, store.name, scope);
   registerWriteOwner(owner);
 
   function report(error: unknown, context: ErrorContext): void {
+    recordTracedError(error);
     const memoryError = MemoryError.isInstance(error) ? error : new MemoryError(errorMessage(error), { cause: error });
     if (settings.onError) {
       try {
@@ -105,7 +108,16 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     }
   }
 
-  async function find(query: string): Promise<TurnSearch> {
+  async function find(query: string, traced: TurnTracing): Promise<TurnSearch> {
+    const { hits, standing } = await traced.search(query, () => fetchMemories(query));
+    let memoryBlock = '';
+    if (hits.length > 0 || standing.length > 0) {
+      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(hits, standing));
+    }
+    return { hits, standing, memoryBlock };
+  }
+
+  async function fetchMemories(query: string): Promise<Omit<TurnSearch, 'memoryBlock'>> {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -172,27 +184,29 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       }
     }
 
-    let memoryBlock = '';
-    if (hits.length > 0 || standing.length > 0) {
-      try {
-        memoryBlock = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
-      } catch (error) {
-        report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
-          stage: 'build',
-          scope,
-        });
-      }
+    return { hits, standing };
+  }
+
+  function buildBlock(hits: MemoryHit[], standing: Memory[]): string {
+    try {
+      return settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
+    } catch (error) {
+      report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
+        stage: 'build',
+        scope,
+      });
+      return '';
     }
-    return { hits, standing, memoryBlock };
   }
 
   async function begin(request: TurnRequest): Promise<TurnMemory> {
     const at = settings.now();
     let found: TurnSearch = { hits: [], standing: [], memoryBlock: '' };
+    const traced = await tracing.turn();
     if (settings.mode !== 'write-only') {
       const started = performance.now();
       const remembered = request.continuation ? turns.get(request.turnKey) : undefined;
-      found = remembered ?? (await find(request.query));
+      found = remembered ?? (await find(request.query, traced));
       if (!remembered) {
         turns.delete(request.turnKey);
         turns.set(request.turnKey, found);
@@ -218,7 +232,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
         // A turn completed from inside a write (an extractor calling the wrapped client) must not
         // wait for the write it is part of.
         const turn = { userText: request.query, assistantText, scope, injected, at };
-        const run = () => writing.run(true, () => write(turn));
+        const run = () => writing.run(true, () => traced.write(() => write(turn)));
         const turnWrites = writing.getStore() ? run() : lastWrite.then(run);
         if (!writing.getStore()) lastWrite = turnWrites;
         const tracked = trackWrite([owner, store], turnWrites);
@@ -288,6 +302,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
         }
       }
       const result = await withRetries(() => apply(operation), isRetryable);
+      recordTracedAttempts(result.attempts);
       if (result.ok) {
         notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
       } else {

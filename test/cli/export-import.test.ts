@@ -56,6 +56,21 @@ const fixture = `${[
   .map((memory) => JSON.stringify(memory))
   .join('\n')}\n`;
 
+// Lines another tool could write: no id or no dates.
+const foreignLines = `${[
+  { text: 'Prefers aisle seats', scope: { userId: 'u1' }, type: 'preference' },
+  { text: 'Flew to Oslo in May', scope: { userId: 'u1' }, createdAt: '2024-05-02T08:00:00.000Z' },
+  {
+    id: 'kept-id',
+    text: 'Allergic to peanuts',
+    scope: { userId: 'u2' },
+    metadata: { source: 'elsewhere' },
+    updatedAt: '2024-06-01T00:00:00.000Z',
+  },
+]
+  .map((memory) => JSON.stringify(memory))
+  .join('\n')}\n`;
+
 let folder: string;
 
 beforeEach(() => {
@@ -165,6 +180,71 @@ describe('with-memory import and export', () => {
       /^with-memory import: .*no-scope\.jsonl: line 2 of the import has an invalid `scope`: /,
     );
     expect(existsSync(join(folder, 'new.db'))).toBe(false);
+  });
+
+  it('imports lines from another tool: new ids, dates kept when given, the same file twice stored once', async () => {
+    const foreign = write('foreign.jsonl', foreignLines);
+    const before = new Date().toISOString();
+    expect(parseJson(await cli('a.db', ['import', foreign, '--json']))).toEqual({ added: 3, updated: 0, unchanged: 0 });
+    const after = new Date().toISOString();
+
+    const exported = (await cli('a.db', ['export'])).stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; text: string; createdAt: string; updatedAt: string });
+    const byText = (text: string) => exported.find((memory) => memory.text === text);
+    const aisle = byText('Prefers aisle seats');
+    const oslo = byText('Flew to Oslo in May');
+    expect(aisle?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(oslo?.id).toMatch(/^[0-9a-f]{8}-/);
+    expect(oslo?.id).not.toBe(aisle?.id);
+    const aisleCreated = String(aisle?.createdAt);
+    expect(aisleCreated >= before && aisleCreated <= after).toBe(true);
+    expect(aisle?.updatedAt).toBe(aisle?.createdAt);
+    expect(oslo).toMatchObject({ createdAt: '2024-05-02T08:00:00.000Z', updatedAt: '2024-05-02T08:00:00.000Z' });
+    expect(byText('Allergic to peanuts')).toMatchObject({
+      id: 'kept-id',
+      createdAt: '2024-06-01T00:00:00.000Z',
+      updatedAt: '2024-06-01T00:00:00.000Z',
+      metadata: { source: 'elsewhere' },
+    });
+
+    // The derived ids are the same the second time: nothing is stored twice. The undated line
+    // takes the time of this import, so it counts as updated.
+    expect(parseJson(await cli('a.db', ['import', foreign, '--json']))).toEqual({ added: 0, updated: 1, unchanged: 2 });
+    expect(parseJson<{ memories: number }>(await cli('a.db', ['stats', '--json'])).memories).toBe(3);
+    const idsAgain = (await cli('a.db', ['export'])).stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: string }).id);
+    expect(idsAgain.sort()).toEqual(exported.map((memory) => memory.id).sort());
+  });
+
+  it('checks a file with --dry-run and writes nothing', async () => {
+    const foreign = write('foreign.jsonl', foreignLines);
+    const run = await cli('new.db', ['import', foreign, '--dry-run']);
+    expect(run).toMatchObject({
+      code: 0,
+      stdout:
+        'The file holds 3 memories, every line valid (2 lines have no id and will get one). Nothing was written (--dry-run).\n',
+      stderr: '',
+    });
+    expect(parseJson(await cli('new.db', ['import', foreign, '--dry-run', '--json']))).toEqual({
+      dryRun: true,
+      memories: 3,
+      newIds: 2,
+    });
+    expect(existsSync(join(folder, 'new.db'))).toBe(false);
+
+    await cli('a.db', ['import', write('memories.jsonl', fixture)]);
+    const changed = write('changed.jsonl', fixture.replace('Prefers Celsius', 'Prefers Kelvin'));
+    expect((await cli('a.db', ['import', changed, '--dry-run'])).code).toBe(0);
+    expect((await cli('a.db', ['export'])).stdout).toBe(fixture);
+
+    const broken = write('broken.jsonl', `${foreignLines}{"text":"No scope"}\n`);
+    const refused = await cli('a.db', ['import', broken, '--dry-run']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/line 4 of the import has an invalid `scope`/);
   });
 
   it('stops quietly, with exit code 0, when the reader of stdout goes away', async () => {
