@@ -12,13 +12,24 @@ export interface Queryable {
 
 /**
  * A connection to PostgreSQL: anything with `query(text, values) -> { rows }`. A node-postgres
- * `Pool` (transactions on a client of its own, via `connect()`), a node-postgres `Client` (one
- * connection: the store runs one operation at a time on it), or a PGlite instance (its
+ * `Pool` (each transaction on a client of its own, from `connect()`), a node-postgres `Client`
+ * (one connection: the store runs one operation at a time on it), or a PGlite instance (its
  * `transaction()`).
  */
 export interface PostgresPool extends Queryable {
-  connect?(): Promise<Queryable & { release(error?: Error | boolean): void }>;
+  /** A pool's `connect()`, which lends a client (a `Client`'s connects itself, and is not called). */
+  connect?(): Promise<unknown>;
   transaction?<T>(work: (transaction: Queryable) => Promise<T>): Promise<T>;
+}
+
+/** A client lent by a pool's `connect()`. */
+interface PooledClient extends Queryable {
+  release(error?: Error | boolean): void;
+}
+
+/** A node-postgres `Pool`, told from a `Client` (which has `connect()` too) by its client counts. */
+function isPool(pool: PostgresPool): pool is PostgresPool & { connect(): Promise<unknown> } {
+  return typeof pool.connect === 'function' && typeof (pool as { totalCount?: unknown }).totalCount === 'number';
 }
 
 /** Runs statements and transactions on a pool, one way whatever the pool is. */
@@ -38,8 +49,8 @@ export function database(pool: PostgresPool): Database {
   const rowsOf = async <Row>(target: Queryable, text: string, values: unknown[] = []): Promise<Row[]> =>
     (await target.query(text, values)).rows as Row[];
 
-  if (typeof pool.connect === 'function') {
-    const connect = pool.connect.bind(pool);
+  if (isPool(pool)) {
+    const connect = async () => (await pool.connect()) as PooledClient;
     return {
       query: (text, values) => rowsOf(pool, text, values),
       async transaction(work) {

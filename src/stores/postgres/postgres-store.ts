@@ -299,7 +299,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         const now = Date.now();
         const prepared: PostgresFact[] = [];
         for (const fact of facts) {
-          const text = fact.text.trim();
+          const text = withoutNul(fact.text).trim();
           if (text === '') continue;
           prepared.push({
             ...prepareFact({
@@ -351,7 +351,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     update(id: string, patch: MemoryPatch, changeOptions: ChangeOptions = {}): Promise<Memory | null> {
       return run('update', async (tables) => {
         const checked = validate(patchSchema, patch);
-        const text = checked.text?.trim();
+        const text = checked.text === undefined ? undefined : withoutNul(checked.text).trim();
         const vectors = text === undefined ? undefined : await embed([text], 'update');
         await ensureVectorIndex(tables, vectors);
         const row = await db.transaction(async (tx) => {
@@ -504,7 +504,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           for (const event of outcome) result[event] += 1;
         };
         for await (const { line, lineNumber } of readLines(source)) {
-          batch.push(parseJsonLine(line, lineNumber));
+          const memory = parseJsonLine(line, lineNumber);
+          batch.push({ ...memory, text: withoutNul(memory.text) });
           if (batch.length >= importBatchSize) await flushBatch();
         }
         await flushBatch();
@@ -608,6 +609,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   }
 
   return store;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000: it is stored as U+FFFD, the replacement character (no other
+ * character is changed), so a write is never refused or emptied for it.
+ */
+function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
 }
 
 interface HistoryRow {
