@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { postgresStore } from '../../../src/stores/postgres/index.js';
+import { serverDatabase, serverUrl } from './databases.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const server = serverDatabase('writers');
+const children = new Set<ChildProcess>();
+
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+});
+
+interface Run {
+  lines: string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs a fixture in its own Node process; `onLine` may kill it. */
+function runFixture(
+  script: string,
+  args: string[],
+  onLine?: (line: string, child: ChildProcess) => void,
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    const lines: string[] = [];
+    let pending = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      for (let index = pending.indexOf('\n'); index !== -1; index = pending.indexOf('\n')) {
+        const line = pending.slice(0, index);
+        pending = pending.slice(index + 1);
+        lines.push(line);
+        onLine?.(line, child);
+      }
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ lines, code, signal, stderr });
+    });
+  });
+}
+
+describe('postgresStore with many writers on one server', () => {
+  it('4 processes x 500 adds into one scope lose nothing and make no duplicates', async () => {
+    const schema = server.schema();
+    // The schema exists before the race, as on a server in use; creating it concurrently is covered below.
+    await postgresStore({ pool: server.pool, schema }).list({ scope: { userId: 'shared-user' } });
+    const writers = await Promise.all(
+      ['w1', 'w2', 'w3', 'w4'].map((label) =>
+        runFixture('add-memories.ts', [serverUrl, schema, 'shared-user', label, '500']),
+      ),
+    );
+    for (const writer of writers) {
+      expect(writer.code, writer.stderr).toBe(0);
+      const result = JSON.parse(writer.lines.at(-1) ?? '{}') as {
+        own: number;
+        shared: Record<string, number>;
+        errors: string[];
+      };
+      expect(result.errors).toEqual([]);
+      expect(result.own).toBe(250);
+    }
+    // Each shared note was added by exactly one writer; the three others found it.
+    const sharedAdds = writers.map((writer) => JSON.parse(writer.lines.at(-1) ?? '{}').shared.ADD ?? 0);
+    expect(sharedAdds.reduce((sum: number, count: number) => sum + count, 0)).toBe(250);
+    const { rows } = await server.pool.query(
+      `SELECT count(*)::int AS memories, count(DISTINCT text)::int AS texts,
+              count(*) FILTER (WHERE text LIKE 'Shared note %')::int AS shared
+       FROM "${schema}".memories WHERE user_id = 'shared-user'`,
+    );
+    expect(rows[0]).toEqual({ memories: 1250, texts: 1250, shared: 250 });
+  }, 120_000);
+
+  it('a writer killed in the middle of its transaction leaves no partial memory', async () => {
+    const schema = server.schema();
+    const writer = await runFixture('die-in-transaction.ts', [serverUrl, schema, 'killed-user'], (line, child) => {
+      if (line === 'inside') child.kill('SIGKILL');
+    });
+    expect(writer.signal, writer.stderr).toBe('SIGKILL');
+    expect(writer.lines).toEqual(['inside']);
+    const store = postgresStore({ pool: server.pool, schema });
+    // The first fact's row was written inside the transaction: the server rolled it back.
+    expect(await store.list({ scope: { userId: 'killed-user' } })).toEqual([]);
+    const { rows } = await server.pool.query(
+      `SELECT (SELECT count(*) FROM "${schema}".memories)::int AS memories,
+              (SELECT count(*) FROM "${schema}".memory_history)::int AS history`,
+    );
+    expect(rows[0]).toEqual({ memories: 0, history: 0 });
+    // And its lock on the scope went with it: the next writer is not kept waiting.
+    const [change] = await store.add(
+      { facts: [{ text: 'First fact of the batch about Zanzibar' }] },
+      { scope: { userId: 'killed-user' } },
+    );
+    expect(change?.event).toBe('ADD');
+  }, 60_000);
+
+  it('processes opening a new schema at the same time create it once', async () => {
+    const schema = server.schema();
+    const stores = Array.from({ length: 4 }, () => postgresStore({ pool: server.pool, schema }));
+    await Promise.all(
+      stores.map((store, index) =>
+        store.add({ facts: [{ text: `Opened by store ${index}` }] }, { scope: { userId: 'u' } }),
+      ),
+    );
+    const { rows } = await server.pool.query(`SELECT version FROM "${schema}".schema_migrations`);
+    expect(rows).toEqual([{ version: 1 }]);
+    expect(await stores[0]?.list({ scope: { userId: 'u' } })).toHaveLength(4);
+  });
+});
