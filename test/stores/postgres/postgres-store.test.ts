@@ -34,7 +34,7 @@ afterEach(() => {
 });
 describeStoreBehaviour('postgresStore (PostgreSQL server)', {
   open: (options: BehaviourOptions = {}) => track(postgresStore({ pool: server.pool, schema, ...options })),
-  openOther: () => track(postgresStore({ pool: server.pool, schema: `${schema}_other` })),
+  openOther: () => track(postgresStore({ pool: server.pool, schema: server.schema() })),
 });
 
 // The vector path on pgvector.
