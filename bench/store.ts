@@ -1,10 +1,12 @@
 /**
  * Store benchmark: add throughput (batched, one `add` per user), search latency (p50/p95), recall
- * and file size, for the local store, the in-memory store and mem0 OSS in process, at several
- * sizes. The local store and mem0 get the same deterministic embedder (`hashEmbedder`, a stand-in,
- * not a semantic model) unless `embedder: 'none'`.
+ * and file size, for the local store, the in-memory store and mem0 OSS in process, and, when named,
+ * the PostgreSQL store on a server, at several sizes. The local store, PostgreSQL and mem0 get the
+ * same deterministic embedder (`hashEmbedder`, a stand-in, not a semantic model) unless
+ * `embedder: 'none'`.
  *
  *   npm run bench -- store [--sizes 10000,100000] [--stores local,memory,mem0-oss] [--json file]
+ *   npm run bench -- store --store postgres   (the local store and PostgreSQL, in one run)
  *   npx tsx bench/store.ts [--sizes 10000,100000] [--million] [--stores local,memory] [--json file]
  *
  * The workload is deterministic (seeded): sentence-like memories of many users, 100 per user, and
@@ -24,6 +26,7 @@ import { hashEmbedder, type TextEmbedder } from './hash-embedder.js';
 import { markdownTable } from './markdown-table.js';
 import { mem0OssTarget } from './mem0-oss.js';
 import { percentile, round } from './percentiles.js';
+import { postgresTarget } from './postgres-target.js';
 
 /** One user's memories in the workload. */
 export interface WorkloadUser {
@@ -385,6 +388,8 @@ export function defaultTargets(
       }),
       maxSize: mem0MaxSize,
     },
+    // Run only when named (`--store postgres`): it needs a PostgreSQL server.
+    postgresTarget(embed),
   ];
 }
 
@@ -479,7 +484,9 @@ export async function runStoreBench(options: StoreBenchOptions = {}): Promise<St
       `Unknown store ${unknown.join(', ')}; known: ${available.map((target) => target.name).join(', ')}.`,
     );
   }
-  const targets = options.stores ? available.filter((target) => options.stores?.includes(target.name)) : available;
+  const targets = options.stores
+    ? available.filter((target) => options.stores?.includes(target.name))
+    : available.filter((target) => target.name !== 'postgres');
   const results: StoreBenchResults = {};
   for (const size of sizes) {
     const workload = generateWorkload({ count: size, queryCount });
