@@ -15,6 +15,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { scopeKey } from '../../core/scope.js';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
 import { type AddSettings, type PreparedFact, timeOrderedId } from '../local/add-facts.js';
+import { cosine } from '../local/embeddings.js';
 import type { MemoryRow } from '../local/rows.js';
 import { restatementOverlap } from '../text-terms.js';
 import { parameters, sameScopeCondition, sameTypeCondition, timestamp } from './conditions.js';
@@ -48,16 +49,35 @@ export async function addFacts(
     `with-memory ${tables.schema} ${scopeKey(scope)}`,
   ]);
   const known = await scopeMemories(tx, tables, scope, now, facts.length);
+  // New memories of a scope read whole are written together at the end, in one statement; until
+  // then they have negative keys, and restatements within the batch change them in place.
+  const pending = new Map<number, PendingMemory>();
+  const pendingUpdates: HistoryRecord[] = [];
   const changes: MemoryChange[] = [];
   for (const fact of facts) {
     const existing =
       (await known.sameText(fact)) ??
       (await known.sameWords(fact, settings.duplicateThreshold)) ??
-      (await sameMeaning(tx, tables, scope, fact, settings.vectorDuplicateThreshold, now));
+      (await known.sameMeaning(fact, settings.vectorDuplicateThreshold));
+    if (existing === undefined && known.defersInserts) {
+      const key = -(pending.size + 1);
+      const id = timeOrderedId();
+      pending.set(key, { id, addedText: fact.text, fact: { ...fact }, createdAt: fact.saidAt });
+      known.remember(key, fact);
+      changes.push({ event: 'ADD', id, text: fact.text });
+      continue;
+    }
     if (existing === undefined) {
       const { change, seq } = await insert(tx, tables, fact, scope, settings, now);
       known.remember(seq, fact);
       changes.push(change);
+      continue;
+    }
+    known.forget(existing);
+    known.remember(existing, fact);
+    const restated = pending.get(existing);
+    if (restated) {
+      changes.push(restatePending(restated, fact, settings, now, pendingUpdates));
       continue;
     }
     const [row] = await tx.query<MemoryRow>(
@@ -65,16 +85,113 @@ export async function addFacts(
       [existing],
     );
     if (!row) throw new Error('A memory found as restated vanished inside its transaction.');
-    known.forget(existing);
-    known.remember(existing, fact);
     changes.push(await restate(tx, tables, row, fact, settings, now));
   }
+  await insertPending(tx, tables, [...pending.values()], scope, settings, now);
+  for (const record of pendingUpdates) await recordHistory(tx, tables, record);
   return changes;
 }
 
+/** A new memory of this batch, not yet written: its latest state, and the text it was added with. */
+interface PendingMemory {
+  id: string;
+  addedText: string;
+  fact: PostgresFact;
+  createdAt: number;
+}
+
+/** A restatement of a memory added earlier in the same batch, as `restate` does it in SQL. */
+function restatePending(
+  memory: PendingMemory,
+  fact: PostgresFact,
+  settings: AddSettings,
+  now: number,
+  updates: HistoryRecord[],
+): MemoryChange {
+  const before = JSON.parse(memory.fact.metadata) as Record<string, unknown>;
+  const metadata = { ...before, ...(JSON.parse(fact.metadata) as Record<string, unknown>) };
+  const previousText = memory.fact.text;
+  memory.fact = {
+    ...fact,
+    metadata: JSON.stringify(metadata),
+    expiresAt: fact.expiresAt ?? memory.fact.expiresAt,
+    vector: fact.vector ?? memory.fact.vector,
+    saidAt: Math.max(memory.fact.saidAt, fact.saidAt),
+  };
+  if (previousText === fact.text && isDeepStrictEqual(before, metadata)) {
+    return { event: 'NONE', id: memory.id, text: fact.text };
+  }
+  updates.push({
+    memoryId: memory.id,
+    event: 'UPDATE',
+    oldText: previousText,
+    newText: fact.text,
+    reason: settings.reason,
+    actor: settings.actor,
+    at: now,
+  });
+  return { event: 'UPDATE', id: memory.id, text: fact.text, previousText };
+}
+
+/** Writes the batch's new memories and their ADD entries in one statement. */
+async function insertPending(
+  tx: Transaction,
+  tables: StoreTables,
+  memories: PendingMemory[],
+  scope: Scope,
+  settings: AddSettings,
+  now: number,
+): Promise<void> {
+  if (memories.length === 0) return;
+  const rows = memories.map(({ id, addedText, fact, createdAt }, position) => ({
+    position,
+    id,
+    added_text: addedText,
+    text: fact.text,
+    terms: fact.terms,
+    type: fact.type ?? null,
+    metadata: JSON.parse(fact.metadata) as unknown,
+    content_hash: fact.contentHash,
+    embedding: fact.vector ? Array.from(fact.vector) : null,
+    created_at: timestamp(createdAt),
+    updated_at: timestamp(fact.saidAt),
+    expires_at: fact.expiresAt === undefined ? null : timestamp(fact.expiresAt),
+  }));
+  const embedding =
+    tables.vectors.kind === 'pgvector' ? `r.embedding::${tables.vectors.extensionSchema}.vector` : 'r.embedding';
+  await tx.query(
+    `WITH r AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(position integer, id text, added_text text, text text,
+         terms text[], type text, metadata jsonb, content_hash text, embedding real[], created_at timestamptz,
+         updated_at timestamptz, expires_at timestamptz)
+     ), inserted AS (
+       INSERT INTO ${tables.schema}.memories (id, text, terms, type, user_id, agent_id, run_id, app_id, metadata,
+         content_hash, embedding, created_at, updated_at, expires_at)
+       SELECT r.id, r.text, r.terms, r.type, $2, $3, $4, $5, r.metadata, r.content_hash, ${embedding},
+         r.created_at, r.updated_at, r.expires_at
+       FROM r ORDER BY r.position
+     )
+     INSERT INTO ${tables.schema}.memory_history (memory_id, event, new_text, reason, actor, created_at)
+     SELECT r.id, 'ADD', r.added_text, $6, $7, $8::timestamptz FROM r ORDER BY r.position`,
+    [
+      JSON.stringify(rows),
+      scope.userId ?? null,
+      scope.agentId ?? null,
+      scope.runId ?? null,
+      scope.appId ?? null,
+      settings.reason ?? null,
+      settings.actor,
+      timestamp(now),
+    ],
+  );
+}
+
 interface KnownMemories {
+  /** True when the batch's new memories may be written at the end (this index sees them meanwhile). */
+  defersInserts: boolean;
   sameText(fact: PostgresFact): Promise<number | undefined>;
   sameWords(fact: PostgresFact, threshold: number): Promise<number | undefined>;
+  sameMeaning(fact: PostgresFact, threshold: number): Promise<number | undefined>;
   remember(seq: number, fact: PostgresFact): void;
   forget(seq: number): void;
 }
@@ -94,12 +211,34 @@ async function scopeMemories(
 ): Promise<KnownMemories> {
   const limit = Math.min(maxLoadedMemories, Math.max(200, factCount * loadedMemoriesPerFact));
   const params = parameters();
-  const rows = await tx.query<{ seq: number; type: string | null; hash: string | null; terms: string[] }>(
-    `SELECT m.seq::float8 AS seq, m.type, m.content_hash AS hash, m.terms FROM ${tables.schema}.memories AS m
-     WHERE ${sameScopeCondition(params, scope, now)} LIMIT ${limit + 1}`,
+  const rows = await tx.query<{
+    seq: number;
+    type: string | null;
+    hash: string | null;
+    terms: string[];
+    has_vector: boolean;
+  }>(
+    `SELECT m.seq::float8 AS seq, m.type, m.content_hash AS hash, m.terms, m.embedding IS NOT NULL AS has_vector
+     FROM ${tables.schema}.memories AS m WHERE ${sameScopeCondition(params, scope, now)} LIMIT ${limit + 1}`,
     params.values,
   );
   if (rows.length > limit) return askedPerFact(tx, tables, scope, now);
+  // The scope's vectors, read when a fact first needs them (none to read in a scope without any);
+  // those of the batch are kept as they are written, and take the place of the stored ones.
+  let stored: Map<number, { type: string | null; vector: Float32Array }> | undefined;
+  const recent = new Map<number, { type: string | null; vector: Float32Array }>();
+  const withVectors = rows.filter((row) => row.has_vector).map((row) => row.seq);
+  const loadVectors = async () => {
+    const loaded = new Map<number, { type: string | null; vector: Float32Array }>();
+    if (withVectors.length === 0) return loaded;
+    const stored = await tx.query<{ seq: number; type: string | null; vector: number[] }>(
+      `SELECT m.seq::float8 AS seq, m.type, m.embedding::real[] AS vector FROM ${tables.schema}.memories AS m
+       WHERE m.seq = ANY($1::bigint[])`,
+      [withVectors],
+    );
+    for (const row of stored) loaded.set(row.seq, { type: row.type, vector: Float32Array.from(row.vector) });
+    return loaded;
+  };
 
   const memories = new Map<number, Loaded>();
   const byHash = new Map<string, number>();
@@ -122,6 +261,7 @@ async function scopeMemories(
   for (const row of rows) add(row.seq, { type: row.type, hash: row.hash, terms: row.terms });
 
   return {
+    defersInserts: true,
     async sameText(fact) {
       return byHash.get(key(fact.type, fact.contentHash));
     },
@@ -143,10 +283,25 @@ async function scopeMemories(
       }
       return best?.seq;
     },
+    async sameMeaning(fact, threshold) {
+      if (!fact.vector) return undefined;
+      stored ??= await loadVectors();
+      let best: { seq: number; similarity: number } | undefined;
+      for (const vectors of [stored, recent]) {
+        for (const [seq, memory] of vectors) {
+          if (memory.type !== (fact.type ?? null) || (vectors === stored && recent.has(seq))) continue;
+          const similarity = cosine(fact.vector, memory.vector);
+          if (similarity >= threshold && similarity > (best?.similarity ?? -1)) best = { seq, similarity };
+        }
+      }
+      return best?.seq;
+    },
     remember(seq, fact) {
       add(seq, { type: fact.type ?? null, hash: fact.contentHash, terms: fact.terms });
+      if (fact.vector) recent.set(seq, { type: fact.type ?? null, vector: fact.vector });
     },
     forget(seq) {
+      recent.delete(seq);
       const memory = memories.get(seq);
       if (!memory) return;
       memories.delete(seq);
@@ -162,6 +317,7 @@ function askedPerFact(tx: Transaction, tables: StoreTables, scope: Scope, now: n
   const from = (params: ReturnType<typeof parameters>, type: MemoryType | undefined) =>
     `FROM ${tables.schema}.memories AS m WHERE ${sameScopeCondition(params, scope, now)} AND ${sameTypeCondition(params, type)}`;
   return {
+    defersInserts: false,
     async sameText(fact) {
       const params = parameters();
       const [row] = await tx.query<{ seq: number }>(
@@ -188,6 +344,7 @@ function askedPerFact(tx: Transaction, tables: StoreTables, scope: Scope, now: n
       }
       return best?.seq;
     },
+    sameMeaning: (fact, threshold) => sameMeaning(tx, tables, scope, fact, threshold, now),
     // Facts written by this batch are rows of the transaction already: the statements see them.
     remember() {},
     forget() {},

@@ -94,19 +94,22 @@ describe('postgresStore with many writers on one server', () => {
     expect(writer.signal, writer.stderr).toBe('SIGKILL');
     expect(writer.lines).toEqual(['inside']);
     const store = postgresStore({ pool: server.pool, schema });
-    // The first fact's row was written inside the transaction: the server rolled it back.
-    expect(await store.list({ scope: { userId: 'killed-user' } })).toEqual([]);
+    // The restatement's UPDATE ran inside the transaction: the server rolled it back with the rest.
+    const memories = await store.list({ scope: { userId: 'killed-user' } });
+    expect(memories.map((memory) => memory.text)).toEqual(['Travels to Zanzibar in May']);
+    const history = await store.history(memories[0]?.id ?? '');
+    expect(history.map((entry) => [entry.event, entry.newText])).toEqual([['ADD', 'Travels to Zanzibar in May']]);
     const { rows } = await server.pool.query(
       `SELECT (SELECT count(*) FROM "${schema}".memories)::int AS memories,
               (SELECT count(*) FROM "${schema}".memory_history)::int AS history`,
     );
-    expect(rows[0]).toEqual({ memories: 0, history: 0 });
+    expect(rows[0]).toEqual({ memories: 1, history: 1 });
     // And its lock on the scope went with it: the next writer is not kept waiting.
     const [change] = await store.add(
-      { facts: [{ text: 'First fact of the batch about Zanzibar' }] },
+      { facts: [{ text: 'travels to ZANZIBAR in May' }] },
       { scope: { userId: 'killed-user' } },
     );
-    expect(change?.event).toBe('ADD');
+    expect(change).toMatchObject({ event: 'UPDATE', id: memories[0]?.id });
   }, 60_000);
 
   it('processes opening a new schema at the same time create it once', async () => {
