@@ -561,7 +561,8 @@ export function describeStoreBehaviour(
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
+/** The error a promise rejects with, which must be a `StoreError`. */
+export async function rejection(promise: Promise<unknown>): Promise<StoreError> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,

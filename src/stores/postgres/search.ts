@@ -36,14 +36,19 @@ export interface StoreTables {
   vectors: VectorColumn;
 }
 
-interface CandidateRow {
+/** A candidate; the columns of its `MemoryRow` are given (not null) when it holds a query term. */
+interface CandidateRow extends Nullable<Omit<MemoryRow, 'seq' | 'updated_at'>> {
   seq: number;
   length: number;
   terms: string[] | null;
-  text: string | null;
   updated_at: number;
   similarity?: number | null;
 }
+
+type Nullable<T> = { [key in keyof T]: T[key] | null };
+
+// Read with the candidates that hold a query term, so the best hits need no second statement.
+const hitColumns = ['id', 'text', 'type', 'user_id', 'agent_id', 'run_id', 'app_id'];
 
 /** The best memories for the request, best first, with their scores and how they were made. */
 export async function searchMemories(
@@ -62,10 +67,16 @@ export async function searchMemories(
       : '';
     return {
       wanted,
-      columns: `m.seq::float8 AS seq, cardinality(m.terms) AS length,
-        CASE WHEN m.terms && ${wanted} THEN m.terms END AS terms,
-        CASE WHEN m.terms && ${wanted} THEN m.text END AS text,
-        ${milliseconds('updated_at')} AS updated_at${vector}`,
+      columns: `m.seq::float8 AS seq, cardinality(m.terms) AS length, ${milliseconds('updated_at')} AS updated_at,
+        ${[
+          'm.terms AS terms',
+          ...hitColumns.map((column) => `m.${column} AS ${column}`),
+          'm.metadata::text AS metadata',
+          `${milliseconds('created_at')} AS created_at`,
+          `${milliseconds('expires_at')} AS expires_at`,
+        ]
+          .map((column) => `CASE WHEN m.terms && ${wanted} THEN ${column.replace(/ AS (\w+)$/, ' END AS $1')}`)
+          .join(', ')}${vector}`,
     };
   };
 
@@ -112,11 +123,17 @@ export async function searchMemories(
   const ownWords = corpus.wholeSetInWriteOrder
     ? lexicalScores(query, queryTerms, candidates, { ...corpus, wholeSetInWriteOrder: false })
     : withNeighbours;
-  const full = await db.query<MemoryRow>(
-    `SELECT ${memoryColumns} FROM ${tables.schema}.memories AS m WHERE m.seq = ANY($1::bigint[])`,
-    [best.map((hit) => hit.row.seq)],
-  );
-  const bySeq = new Map(full.map((row) => [Number(row.seq), row]));
+  const bySeq = new Map<number, MemoryRow>();
+  for (const { row } of best) if (row.id !== null) bySeq.set(row.seq, row as MemoryRow);
+  const missing = best.filter(({ row }) => row.id === null).map(({ row }) => row.seq);
+  if (missing.length > 0) {
+    // Hits found by their vector alone.
+    const full = await db.query<MemoryRow>(
+      `SELECT ${memoryColumns} FROM ${tables.schema}.memories AS m WHERE m.seq = ANY($1::bigint[])`,
+      [missing],
+    );
+    for (const row of full) bySeq.set(Number(row.seq), row);
+  }
   return best.flatMap(({ row, index, score }) => {
     const memoryRow = bySeq.get(row.seq);
     if (!memoryRow) return [];

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
+import { InvalidOptionsError } from '../../../src/core/errors.js';
 import type { Scope } from '../../../src/core/types.js';
 import { type Embedder, type LocalStore, localStore } from '../../../src/stores/local/index.js';
-import { describeStoreBehaviour } from '../store-behaviour.js';
+import { describeStoreBehaviour, rejection } from '../store-behaviour.js';
 
 const run = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -36,15 +36,6 @@ function open(options: Parameters<typeof localStore>[0] = {}): LocalStore {
   const store = localStore({ path, ...options });
   stores.push(store);
   return store;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(StoreError);
-  return error as StoreError;
 }
 
 describe('localStore options and opening', () => {

@@ -1,59 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { postgresStore } from '../../../src/stores/postgres/index.js';
+import { fixtureRunner } from '../run-fixture.js';
 import { serverDatabase, serverUrl } from './databases.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const server = serverDatabase('writers');
-const children = new Set<ChildProcess>();
-
-afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
-});
-
-interface Run {
-  lines: string[];
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Runs a fixture in its own Node process; `onLine` may kill it. */
-function runFixture(
-  script: string,
-  args: string[],
-  onLine?: (line: string, child: ChildProcess) => void,
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    const lines: string[] = [];
-    let pending = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      for (let index = pending.indexOf('\n'); index !== -1; index = pending.indexOf('\n')) {
-        const line = pending.slice(0, index);
-        pending = pending.slice(index + 1);
-        lines.push(line);
-        onLine?.(line, child);
-      }
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ lines, code, signal, stderr });
-    });
-  });
-}
+const runFixture = fixtureRunner(fixtures);
 
 describe('postgresStore with many writers on one server', () => {
   it('4 processes x 500 adds into one scope lose nothing and make no duplicates', async () => {
