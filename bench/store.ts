@@ -350,13 +350,12 @@ const embedderDimensions = 256;
 const mem0MaxSize = 10_000;
 
 /**
- * The local store, the in-memory store and mem0 OSS (in process, `infer: false`), each in a fresh
- * place. `embed` is given to the local store and to mem0 alike; mem0 cannot search without one,
- * so with `embed` undefined it still gets the hash embedder (and the local store none).
+ * The local store, the in-memory store, mem0 OSS (in process, `infer: false`) and the PostgreSQL
+ * store, each in a fresh place. `embed` is given to the local store, PostgreSQL and mem0 alike;
+ * mem0 cannot search without one, so with `embed` undefined it still gets the hash embedder (and
+ * the others none). `embed` has no default: a default would also replace an explicit `undefined`.
  */
-export function defaultTargets(
-  embed: TextEmbedder | undefined = hashEmbedder({ dimensions: embedderDimensions }),
-): StoreBenchTarget[] {
+export function defaultTargets(embed: TextEmbedder | undefined): StoreBenchTarget[] {
   return [
     {
       name: 'local',
@@ -454,7 +453,7 @@ export interface StoreBenchOptions {
   json?: string;
   /** Only the targets with these names (`local`, `memory`). @default every target */
   stores?: string[];
-  /** The stores to measure. @default defaultTargets() */
+  /** The stores to measure. @default defaultTargets(the embedder of `embedder`) */
   targets?: StoreBenchTarget[];
   /** The embedder the local store and mem0 share (`none`: the local store is lexical only). @default 'hash' */
   embedder?: 'none' | 'hash';
