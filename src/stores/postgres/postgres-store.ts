@@ -233,7 +233,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     const dimensions = vectors?.[0]?.length;
     if (dimensions === undefined || indexedDimensions.has(dimensions)) return;
     const sql = hnswIndex(tables.schema, tables.vectors, dimensions);
-    if (sql) await db.query(sql);
+    if (sql) {
+      // Two processes creating the same index at once would collide on its name: they take turns.
+      await db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`with-memory schema ${schema}`]);
+        await tx.query(sql);
+      });
+    }
     indexedDimensions.add(dimensions);
   }
 

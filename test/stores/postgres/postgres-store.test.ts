@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
-import { type PostgresStore, type PostgresStoreOptions, postgresStore } from '../../../src/stores/postgres/index.js';
+import {
+  type Embedder,
+  type PostgresPool,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  postgresStore,
+} from '../../../src/stores/postgres/index.js';
 import { type BehaviourOptions, describeStoreBehaviour } from '../store-behaviour.js';
 import { pgliteDatabase, serverDatabase } from './databases.js';
 
@@ -176,3 +182,44 @@ it('with-memory/postgres loads neither pg nor PGlite: the caller passes the conn
   expect(loaded.some((url) => url.includes('/src/stores/postgres/postgres-store.ts'))).toBe(true);
   expect(loaded.filter((url) => url.includes('/node_modules/pg') || url.includes('@electric-sql/pglite'))).toEqual([]);
 });
+
+/**
+ * Vectors for the large-scope test: "weather" texts point along the first axis, every other text
+ * somewhere in the seven others (from its characters), so no two bulk memories are restatements.
+ */
+const weatherOrBulk: Embedder = async (texts) =>
+  texts.map((text) => {
+    if (/celsius|weather/i.test(text)) return [1, 0, 0, 0, 0, 0, 0, 0];
+    const vector = [0, 1, 1, 1, 1, 1, 1, 1];
+    for (const [index, code] of [...text].map((character) => character.charCodeAt(0)).entries()) {
+      const axis = 1 + (index % 7);
+      vector[axis] = (vector[axis] ?? 0) + ((code * (index + 3)) % 17);
+    }
+    return vector;
+  });
+
+it('finds by meaning alone in a scope larger than the scan limit, on real[] and on pgvector (HNSW)', async () => {
+  const bulk = Array.from({ length: 2100 }, (_, index) => ({
+    text: `Ledger entry ${index} about kaolin and ${index * 7}`,
+  }));
+  const databases: Array<[PostgresPool, string]> = [
+    [server.pool, server.schema()],
+    [lite.pool(), lite.schema()],
+  ];
+  for (const [pool, schema] of databases) {
+    const store = track(postgresStore({ pool, schema, embedder: weatherOrBulk }));
+    await store.add({ facts: bulk }, { scope: user });
+    await store.add({ facts: [{ text: 'Prefers Celsius', type: 'preference' }] }, { scope: user });
+    const [hit] = await store.search('What is the weather like?', { scope: user });
+    expect(hit?.text, await store.vectorStorage()).toBe('Prefers Celsius');
+    expect(hit?.scoreParts?.vector).toBeCloseTo(1, 5);
+    const { rows } = await pool.query(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'memories_embedding_%'",
+      [schema],
+    );
+    // The HNSW index of 8-dimension vectors, with pgvector only.
+    expect(rows, schema).toEqual(
+      (await store.vectorStorage()) === 'pgvector' ? [{ indexname: 'memories_embedding_8' }] : [],
+    );
+  }
+}, 120_000);
