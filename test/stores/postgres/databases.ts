@@ -12,8 +12,9 @@ import { vector } from '@electric-sql/pglite/vector';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 
-/** The real server's connection string. */
-export const serverUrl = process.env.WITH_MEMORY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { serverUrl } from './server-url.js';
+
+export { serverUrl };
 
 /** A schema name no other test run uses. */
 export function uniqueSchema(label: string): string {
