@@ -198,15 +198,25 @@ program
   .description('store scale: adds/s, search p50/p95 and file size per size, local vs memory vs mem0 OSS')
   .option('--json <file>', 'write the results to this file (default bench/results/store.json)')
   .option('--sizes <list>', 'comma-separated memory counts, e.g. 1000,10000', integerList)
-  .option('--stores <list>', 'comma-separated stores: local,memory,mem0-oss', nameList)
+  .option('--stores <list>', 'comma-separated stores: local,memory,mem0-oss,postgres', nameList)
+  .option('--store <name>', 'one store to measure beside the local store, e.g. postgres')
   .addOption(
     new Option('--embedder <name>', 'the embedder the local store and mem0 share')
       .choices(benchEmbedderNames)
       .default('hash'),
   )
-  .action(async (options: { json?: string; sizes?: number[]; stores?: string[]; embedder?: BenchEmbedderName }) => {
-    await store(options);
-  });
+  .action(
+    async (options: {
+      json?: string;
+      sizes?: number[];
+      stores?: string[];
+      store?: string;
+      embedder?: BenchEmbedderName;
+    }) => {
+      const { store: beside, ...rest } = options;
+      await store(beside === undefined ? rest : { ...rest, stores: ['local', beside] });
+    },
+  );
 
 program
   .command('all')

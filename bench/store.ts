@@ -1,10 +1,12 @@
 /**
  * Store benchmark: add throughput (batched, one `add` per user), search latency (p50/p95), recall
- * and file size, for the local store, the in-memory store and mem0 OSS in process, at several
- * sizes. The local store and mem0 get the same deterministic embedder (`hashEmbedder`, a stand-in,
- * not a semantic model) unless `embedder: 'none'`.
+ * and file size, for the local store, the in-memory store and mem0 OSS in process, and, when named,
+ * the PostgreSQL store on a server, at several sizes. The local store, PostgreSQL and mem0 get the
+ * same deterministic embedder (`hashEmbedder`, a stand-in, not a semantic model) unless
+ * `embedder: 'none'`.
  *
  *   npm run bench -- store [--sizes 10000,100000] [--stores local,memory,mem0-oss] [--json file]
+ *   npm run bench -- store --store postgres   (the local store and PostgreSQL, in one run)
  *   npx tsx bench/store.ts [--sizes 10000,100000] [--million] [--stores local,memory] [--json file]
  *
  * The workload is deterministic (seeded): sentence-like memories of many users, 100 per user, and
@@ -24,6 +26,7 @@ import { hashEmbedder, type TextEmbedder } from './hash-embedder.js';
 import { markdownTable } from './markdown-table.js';
 import { mem0OssTarget } from './mem0-oss.js';
 import { percentile, round } from './percentiles.js';
+import { postgresTarget } from './postgres-target.js';
 
 /** One user's memories in the workload. */
 export interface WorkloadUser {
@@ -347,13 +350,12 @@ const embedderDimensions = 256;
 const mem0MaxSize = 10_000;
 
 /**
- * The local store, the in-memory store and mem0 OSS (in process, `infer: false`), each in a fresh
- * place. `embed` is given to the local store and to mem0 alike; mem0 cannot search without one,
- * so with `embed` undefined it still gets the hash embedder (and the local store none).
+ * The local store, the in-memory store, mem0 OSS (in process, `infer: false`) and the PostgreSQL
+ * store, each in a fresh place. `embed` is given to the local store, PostgreSQL and mem0 alike;
+ * mem0 cannot search without one, so with `embed` undefined it still gets the hash embedder (and
+ * the others none). `embed` has no default: a default would also replace an explicit `undefined`.
  */
-export function defaultTargets(
-  embed: TextEmbedder | undefined = hashEmbedder({ dimensions: embedderDimensions }),
-): StoreBenchTarget[] {
+export function defaultTargets(embed: TextEmbedder | undefined): StoreBenchTarget[] {
   return [
     {
       name: 'local',
@@ -385,6 +387,8 @@ export function defaultTargets(
       }),
       maxSize: mem0MaxSize,
     },
+    // Run only when named (`--store postgres`): it needs a PostgreSQL server.
+    postgresTarget(embed),
   ];
 }
 
@@ -449,7 +453,7 @@ export interface StoreBenchOptions {
   json?: string;
   /** Only the targets with these names (`local`, `memory`). @default every target */
   stores?: string[];
-  /** The stores to measure. @default defaultTargets() */
+  /** The stores to measure. @default defaultTargets(the embedder of `embedder`) */
   targets?: StoreBenchTarget[];
   /** The embedder the local store and mem0 share (`none`: the local store is lexical only). @default 'hash' */
   embedder?: 'none' | 'hash';
@@ -479,7 +483,9 @@ export async function runStoreBench(options: StoreBenchOptions = {}): Promise<St
       `Unknown store ${unknown.join(', ')}; known: ${available.map((target) => target.name).join(', ')}.`,
     );
   }
-  const targets = options.stores ? available.filter((target) => options.stores?.includes(target.name)) : available;
+  const targets = options.stores
+    ? available.filter((target) => options.stores?.includes(target.name))
+    : available.filter((target) => target.name !== 'postgres');
   const results: StoreBenchResults = {};
   for (const size of sizes) {
     const workload = generateWorkload({ count: size, queryCount });

@@ -29,7 +29,9 @@ const programName = 'with-memory';
 /** The `with-memory` program, writing to `io`; it throws instead of exiting. */
 export function createProgram(io: CliIo): Command {
   const program = new Command(programName)
-    .description('Inspect and manage the memories of a with-memory local store (a SQLite file).')
+    .description(
+      'Inspect and manage the memories of a with-memory store: a SQLite file, or PostgreSQL with --db postgres://…',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

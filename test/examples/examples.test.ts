@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeAnthropic, startFakeAnthropic } from '../fakes/anthropic-server.js';
 import { type FakeMem0, startFakeMem0 } from '../fakes/mem0-server.js';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server.js';
+import { serverUrl } from '../stores/postgres/server-url.js';
 
 // Each example runs as a user runs it: its own process, the real SDK clients, endpoints and keys from
 // the environment (pointing at the loopback fakes), the package imported by name (resolved to src/).
@@ -85,6 +86,7 @@ const covered = [
   'openai-support-agent.ts',
   'planner-executor-agents.ts',
   'mem0-platform.ts',
+  'postgres-many-servers.ts',
   'testing-your-agent.test.ts',
 ];
 
@@ -117,6 +119,21 @@ describe('examples', { timeout: exampleTimeoutMs + 10_000 }, () => {
     expect(third?.messages).toHaveLength(1);
     expect(systemText(third ?? {})).toContain('User lives in Porto.');
     expect(systemText(third ?? {})).toContain('metric units');
+  });
+
+  it('postgres-many-servers: server B is given what server A wrote, through PostgreSQL', async () => {
+    const fake = await fakeAnthropic();
+    const result = await runExample('postgres-many-servers.ts', {
+      ANTHROPIC_BASE_URL: fake.url,
+      ANTHROPIC_API_KEY: 'test-key',
+      DATABASE_URL: serverUrl,
+    });
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stderr).not.toContain('[with-memory]');
+    expect(result.stdout).toContain('✔ Server B was given what server A wrote');
+    expect(fake.requests).toHaveLength(2);
+    expect(systemText(fake.requests[0] ?? {})).toBe('');
+    expect(systemText(fake.requests[1] ?? {})).toContain('Celsius');
   });
 
   it('openai-support-agent: the second ticket is given the preference; the address is not stored', async () => {

@@ -25,7 +25,15 @@ it('the root entry loads no SDK and no native module until one is needed', async
   expect(stdout.trim()).toBe('1'); // the script really ran the pipeline
   const loaded = readFileSync(file, 'utf8').split('\n');
   expect(loaded.some((url) => url.includes('/src/with-memory.ts'))).toBe(true);
-  for (const heavy of ['better-sqlite3', '@anthropic-ai/sdk', '/node_modules/openai/', 'mem0ai', '/node_modules/ai/']) {
+  for (const heavy of [
+    'better-sqlite3',
+    '@anthropic-ai/sdk',
+    '/node_modules/openai/',
+    'mem0ai',
+    '/node_modules/ai/',
+    '/node_modules/pg/',
+    '@electric-sql/pglite',
+  ]) {
     expect(loaded.filter((url) => url.includes(heavy))).toEqual([]);
   }
 });

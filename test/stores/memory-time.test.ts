@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { MemoryStore } from '../../src/core/types.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
 import { localStore } from '../../src/stores/local/index.js';
+import { postgresStore } from '../../src/stores/postgres/index.js';
+import { serverDatabase } from './postgres/databases.js';
+
+const server = serverDatabase('time');
 
 // `FactInput.createdAt`: history back-filled from past conversations keeps its dates.
 describe.each([
   ['localStore', () => localStore({ path: ':memory:' })],
   ['inMemoryStore', () => inMemoryStore()],
+  ['postgresStore', () => postgresStore({ pool: server.pool, schema: server.schema() })],
 ] as [string, () => MemoryStore][])('%s memory time', (_name, makeStore) => {
   const scope = { userId: 'time_user' };
   const said = new Date('2023-05-08T13:56:00Z');

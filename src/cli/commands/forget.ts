@@ -8,11 +8,10 @@
 
 import type { Command } from 'commander';
 import type { Scope } from '../../core/types.js';
-import type { LocalStore } from '../../stores/local/index.js';
 import { CliError, exitCodes } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { confirm } from '../confirm.js';
-import { type DatabaseFlags, withStore } from '../open-store.js';
+import { type CliStore, type DatabaseFlags, withStore } from '../open-store.js';
 import { countOf, createOutput, type Output } from '../output.js';
 import { addScopeFlags, describeScope, hasScopeFlags, type ScopeFlags, scopeFromFlags } from '../scope-flags.js';
 
@@ -88,7 +87,7 @@ async function forgetScope(scope: Scope, flags: ForgetFlags, io: CliIo, output: 
   );
 }
 
-async function countMemories(store: LocalStore, scope: Scope): Promise<number> {
+async function countMemories(store: CliStore, scope: Scope): Promise<number> {
   let count = 0;
   for (;;) {
     const page = await store.list({ scope, limit: countPageSize, offset: count });

@@ -20,10 +20,10 @@ interface StatsFlags extends ScopeFlags, DatabaseFlags {
 
 /** What `stats --json` prints. */
 export interface Stats {
-  /** The absolute path of the database file. */
+  /** The absolute path of the database file, or the PostgreSQL server, database and schema. */
   path: string;
-  /** The size of the file and its write-ahead log, in bytes. */
-  bytes: number;
+  /** The size of the file and its write-ahead log, in bytes (not given for PostgreSQL). */
+  bytes?: number;
   /** The scope counted, when scope flags were given. */
   scope?: Scope;
   /** Memories that are stored and not expired. */
@@ -57,8 +57,12 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
       const flags = command.optsWithGlobals<StatsFlags>();
       const scope = hasScopeFlags(flags) ? scopeFromFlags(flags) : undefined;
       const output = createOutput(io, { json: flags.json === true });
-      const stats = await withStore(flags, { create: false }, async (store) => {
-        const counted = emptyStats(store.path, scope);
+      const stats = await withStore(flags, { create: false }, async (store, location) => {
+        const counted = emptyStats(
+          location,
+          store.name === 'local' ? fileSize(store.path) + fileSize(`${store.path}-wal`) : undefined,
+          scope,
+        );
         const ids = {
           users: new Set<string>(),
           agents: new Set<string>(),
@@ -85,10 +89,9 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
   );
 }
 
-function emptyStats(path: string, scope: Scope | undefined): Stats {
+function emptyStats(path: string, bytes: number | undefined, scope: Scope | undefined): Stats {
   const stats: Stats = {
     path,
-    bytes: fileSize(path) + fileSize(`${path}-wal`),
     memories: 0,
     types: {},
     untyped: 0,
@@ -99,6 +102,7 @@ function emptyStats(path: string, scope: Scope | undefined): Stats {
     oldest: null,
     newest: null,
   };
+  if (bytes !== undefined) stats.bytes = bytes;
   if (scope !== undefined) stats.scope = scope;
   return stats;
 }
@@ -117,7 +121,7 @@ function renderStats(stats: Stats): string {
     .map(([type, count]) => `${type} ${count}`);
   if (stats.untyped > 0) types.push(`untyped ${stats.untyped}`);
   const rows: Array<[string, string]> = [
-    ['Database', `${stats.path} (${formatBytes(stats.bytes)})`],
+    ['Database', stats.bytes === undefined ? stats.path : `${stats.path} (${formatBytes(stats.bytes)})`],
     ...(stats.scope === undefined ? [] : [['Scope', describeScope(stats.scope)] as [string, string]]),
     ['Memories', String(stats.memories)],
     ['Types', types.length === 0 ? '-' : types.join(', ')],

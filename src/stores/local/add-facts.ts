@@ -355,7 +355,7 @@ function typeKey(type: MemoryType | undefined): string {
  * A UUID in the version 7 layout (milliseconds first, then random): ids sort by creation, and new
  * rows land at the end of the id indexes instead of on random pages, which keeps writes fast.
  */
-function timeOrderedId(): string {
+export function timeOrderedId(): string {
   const hex = Date.now().toString(16).padStart(12, '0') + randomUUID().replaceAll('-', '').slice(12);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

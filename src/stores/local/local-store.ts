@@ -167,14 +167,14 @@ const optionsSchema = z
   )
   .strict();
 
-const metadataSchema = z
+export const metadataSchema = z
   .record(z.string(), z.unknown(), { error: 'a plain object' })
   .refine(isJsonObject, { error: 'a JSON-serialisable object' });
 const dateSchema = z
   .date({ error: 'a Date' })
   .refine((date) => !Number.isNaN(date.getTime()), { error: 'a valid Date' });
 const typeSchema = z.string({ error: 'a string' }).min(1, { error: 'a non-empty string' });
-const factSchema = z.object({
+export const factSchema = z.object({
   text: z.string({ error: 'a string' }),
   type: typeSchema.optional(),
   metadata: metadataSchema.optional(),
@@ -196,19 +196,19 @@ const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite), z
 const filtersSchema = z.record(z.string(), z.union([metadataValue, z.array(metadataValue)]), {
   error: 'an object of metadata values or arrays of them',
 });
-const searchSchema = z.object({
+export const searchSchema = z.object({
   limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
   threshold: z.number().min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).optional(),
   types: z.array(typeSchema).optional(),
   filters: filtersSchema.optional(),
 });
-const listSchema = z.object({
+export const listSchema = z.object({
   limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
   offset: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
   types: z.array(typeSchema).optional(),
   filters: filtersSchema.optional(),
 });
-const patchSchema = z.object({
+export const patchSchema = z.object({
   text: z
     .string({ error: 'a string' })
     .refine((text) => text.trim() !== '', { error: 'non-empty text (delete the memory instead)' })
@@ -242,6 +242,13 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     actor = 'with-memory',
   } = parsed.data;
   const configuredPath = parsed.data.path ?? nonEmpty(process.env.WITH_MEMORY_DB) ?? defaultPath;
+  // The CLI takes a PostgreSQL URL in WITH_MEMORY_DB; the library must not make a file of it.
+  if (/^postgres(?:ql)?:\/\//i.test(configuredPath)) {
+    throw new InvalidOptionsError(
+      parsed.data.path === undefined ? 'WITH_MEMORY_DB' : 'path',
+      'a SQLite file path, not a PostgreSQL URL; for PostgreSQL pass store: postgresStore({ pool }) from with-memory/postgres',
+    );
+  }
   const path = configuredPath === ':memory:' ? configuredPath : resolve(configuredPath);
 
   let opening: Promise<Connection> | undefined;
@@ -659,7 +666,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
 }
 
 /** Parses with zod; a failure becomes an `InvalidOptionsError` (and, through `run`, a `StoreError`). */
-function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw toInvalidOptionsError(parsed.error);
   return parsed.data;

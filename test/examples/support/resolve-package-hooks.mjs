@@ -5,6 +5,7 @@ const sources = {
   'with-memory/mem0': '../../../src/stores/mem0/index.ts',
   'with-memory/ai-sdk': '../../../src/ai-sdk/index.ts',
   'with-memory/testing': '../../../src/testing/index.ts',
+  'with-memory/postgres': '../../../src/stores/postgres/index.ts',
 };
 
 export async function resolve(specifier, context, nextResolve) {

@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixtureRunner, type Run } from '../run-fixture.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const children = new Set<ChildProcess>();
+const runFixture = fixtureRunner(fixtures);
 let folder: string;
 
 beforeEach(() => {
@@ -14,51 +14,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
   rmSync(folder, { recursive: true, force: true });
 });
-
-interface Run {
-  lines: string[];
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Runs a fixture in its own Node process; `onLine` may kill it. */
-function runFixture(
-  script: string,
-  args: string[],
-  onLine?: (line: string, child: ChildProcess) => void,
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    const lines: string[] = [];
-    let pending = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      for (let index = pending.indexOf('\n'); index !== -1; index = pending.indexOf('\n')) {
-        const line = pending.slice(0, index);
-        pending = pending.slice(index + 1);
-        lines.push(line);
-        onLine?.(line, child);
-      }
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ lines, code, signal, stderr });
-    });
-  });
-}
 
 function lastJson<T>(run: Run): T {
   const line = run.lines.at(-1);

@@ -1,0 +1,13 @@
+/**
+ * `with-memory/postgres`: a store on PostgreSQL, shared by many processes and machines. Loads no
+ * driver itself: pass a node-postgres `Pool` or `Client`, or a PGlite instance.
+ *
+ * @module
+ */
+
+export type { Embedder } from '../local/embeddings.js';
+export type { LocalHistoryEntry } from '../local/history.js';
+export type { JsonlSource } from '../local/jsonl.js';
+export type { ExportOptions, ImportResult } from '../local/local-store.js';
+export type { PostgresPool, Queryable } from './pool.js';
+export { type PostgresStore, type PostgresStoreOptions, postgresStore } from './postgres-store.js';

@@ -1,0 +1,150 @@
+/**
+ * The tables of the PostgreSQL store, all in the schema the store is given, and their migrations.
+ * Applied versions are kept in `schema_migrations`; a schema written by a newer version of
+ * with-memory is refused before anything is written to it.
+ *
+ * Vectors are `vector` (pgvector) when the extension is installed or can be installed, else
+ * `real[]`; which one a schema uses is decided when it is created, and read from the column's type
+ * afterwards, so every process agrees.
+ *
+ * @module
+ */
+
+import type { Database, Transaction } from './pool.js';
+
+/** The schema version this code writes. */
+export const schemaVersion = 1;
+
+/** How the schema stores embedding vectors. */
+export type VectorColumn = { kind: 'pgvector'; extensionSchema: string } | { kind: 'array' };
+
+/** What the store learns when it opens a schema. */
+export interface OpenedSchema {
+  vectors: VectorColumn;
+}
+
+/** The schema's newer than this code: nothing was written. */
+export class NewerSchema extends Error {}
+
+/** A schema name, quoted for SQL (names are checked by the options schema first). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function migrations(schema: string, vectorType: string): Array<{ version: number; sql: string }> {
+  const s = quoteIdentifier(schema);
+  return [
+    {
+      version: 1,
+      sql: `
+        -- One row per memory. A deleted memory stays as a tombstone (deleted_at set, text emptied)
+        -- until its scope is erased with deleteAll, so its history keeps an owner.
+        CREATE TABLE ${s}.memories (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          id text NOT NULL UNIQUE,
+          text text NOT NULL,
+          -- terms(text), repeats kept: what ranking and duplicate detection compare, and what the
+          -- GIN index finds, so the index and the JavaScript ranking agree term for term.
+          terms text[] NOT NULL,
+          type text,
+          user_id text,
+          agent_id text,
+          run_id text,
+          app_id text,
+          metadata jsonb NOT NULL DEFAULT '{}',
+          -- Hash of the normalised text: how an exact restatement is recognised.
+          content_hash text,
+          embedding ${vectorType},
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL,
+          expires_at timestamptz,
+          deleted_at timestamptz
+        );
+        CREATE INDEX memories_user ON ${s}.memories (user_id, seq) WHERE user_id IS NOT NULL;
+        CREATE INDEX memories_agent ON ${s}.memories (agent_id, seq) WHERE agent_id IS NOT NULL;
+        CREATE INDEX memories_run ON ${s}.memories (run_id, seq) WHERE run_id IS NOT NULL;
+        CREATE INDEX memories_terms ON ${s}.memories USING gin (terms);
+        CREATE INDEX memories_content_hash ON ${s}.memories (content_hash);
+
+        CREATE TABLE ${s}.memory_history (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          memory_id text NOT NULL,
+          event text NOT NULL,
+          old_text text,
+          new_text text,
+          reason text,
+          actor text,
+          created_at timestamptz NOT NULL
+        );
+        CREATE INDEX memory_history_memory ON ${s}.memory_history (memory_id, seq);
+      `,
+    },
+  ];
+}
+
+/**
+ * Creates or upgrades the schema. Two processes opening a new schema at once take turns (an
+ * advisory lock), so the tables are created once.
+ */
+export async function openSchema(db: Database, schema: string): Promise<OpenedSchema> {
+  const s = quoteIdentifier(schema);
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`with-memory schema ${schema}`]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const [{ version } = { version: 0 }] = await tx.query<{ version: number | null }>(
+      `SELECT coalesce(max(version), 0)::integer AS version FROM ${s}.schema_migrations`,
+    );
+    const current = version ?? 0;
+    if (current > schemaVersion) {
+      throw new NewerSchema(
+        `The PostgreSQL schema "${schema}" was written by a newer version of with-memory (schema version ${current}; this version reads up to ${schemaVersion}). Upgrade with-memory, or give postgresStore({ schema }) another schema.`,
+      );
+    }
+    if (current < schemaVersion) {
+      const vectorType = current === 0 ? await vectorTypeForNewSchema(tx) : 'real[]';
+      for (const migration of migrations(schema, vectorType)) {
+        if (migration.version <= current) continue;
+        // One statement per query: the extended protocol (PGlite, prepared statements) takes no more.
+        for (const statement of migration.sql.split(/;\s*\n/)) if (statement.trim() !== '') await tx.query(statement);
+        await tx.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+      }
+    }
+    return { vectors: await vectorColumn(tx, schema) };
+  });
+}
+
+/** `vector` (schema-qualified) when pgvector is installed or can be, else `real[]`. */
+async function vectorTypeForNewSchema(tx: Transaction): Promise<string> {
+  const [available] = await tx.query<{ installed: boolean }>(
+    `SELECT installed_version IS NOT NULL AS installed FROM pg_available_extensions WHERE name = 'vector'`,
+  );
+  if (!available) return 'real[]';
+  if (!available.installed) {
+    // Installing may need rights this role lacks: a failure leaves the transaction usable.
+    await tx.query('SAVEPOINT with_memory_vector');
+    try {
+      await tx.query('CREATE EXTENSION IF NOT EXISTS vector');
+      await tx.query('RELEASE SAVEPOINT with_memory_vector');
+    } catch {
+      await tx.query('ROLLBACK TO SAVEPOINT with_memory_vector');
+      return 'real[]';
+    }
+  }
+  const [extension] = await tx.query<{ schema: string }>(
+    `SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'vector'`,
+  );
+  return extension ? `${extension.schema}.vector` : 'real[]';
+}
+
+async function vectorColumn(tx: Transaction, schema: string): Promise<VectorColumn> {
+  const [column] = await tx.query<{ type: string; type_schema: string }>(
+    `SELECT t.typname AS type, t.typnamespace::regnamespace::text AS type_schema
+     FROM pg_attribute AS a JOIN pg_type AS t ON t.oid = a.atttypid
+     WHERE a.attrelid = format('%I.memories', $1::text)::regclass AND a.attname = 'embedding'`,
+    [schema],
+  );
+  return column?.type === 'vector' ? { kind: 'pgvector', extensionSchema: column.type_schema } : { kind: 'array' };
+}

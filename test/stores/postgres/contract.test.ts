@@ -1,0 +1,17 @@
+import { postgresStore } from '../../../src/stores/postgres/index.js';
+import { testStoreContract } from '../../../src/testing/store-contract.js';
+import { pgliteDatabase, serverDatabase } from './databases.js';
+
+const server = serverDatabase('contract');
+testStoreContract('postgresStore (PostgreSQL server)', () =>
+  postgresStore({ pool: server.pool, schema: server.schema() }),
+);
+
+// One schema shared by every check: scopes must keep them apart.
+const shared = server.schema();
+testStoreContract('postgresStore (one shared schema)', () => postgresStore({ pool: server.pool, schema: shared }));
+
+const lite = pgliteDatabase();
+testStoreContract('postgresStore (PGlite with pgvector)', () =>
+  postgresStore({ pool: lite.pool(), schema: lite.schema() }),
+);

@@ -1,0 +1,225 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
+import {
+  type Embedder,
+  type PostgresPool,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  postgresStore,
+} from '../../../src/stores/postgres/index.js';
+import { type BehaviourOptions, describeStoreBehaviour } from '../store-behaviour.js';
+import { pgliteDatabase, serverDatabase } from './databases.js';
+
+const run = promisify(execFile);
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const server = serverDatabase('store');
+const stores: PostgresStore[] = [];
+const user = { userId: 'user-1' };
+
+afterEach(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  stores.length = 0;
+});
+
+function track(store: PostgresStore): PostgresStore {
+  stores.push(store);
+  return store;
+}
+
+// Each test gets a schema of its own on the server; the second store of a test another one.
+let schema = server.schema();
+afterEach(() => {
+  schema = server.schema();
+});
+describeStoreBehaviour('postgresStore (PostgreSQL server)', {
+  open: (options: BehaviourOptions = {}) => track(postgresStore({ pool: server.pool, schema, ...options })),
+  openOther: () => track(postgresStore({ pool: server.pool, schema: server.schema() })),
+});
+
+// The vector path on pgvector.
+const lite = pgliteDatabase();
+describeStoreBehaviour(
+  'postgresStore (PGlite with pgvector)',
+  {
+    open: (options: BehaviourOptions = {}) =>
+      track(postgresStore({ pool: lite.pool(), schema: lite.schema(), ...options })),
+    openOther: () => track(postgresStore({ pool: lite.pool(), schema: lite.schema() })),
+  },
+  ['embedder', 'search'],
+);
+
+it('PGlite with pgvector keeps vectors as pgvector', async () => {
+  expect(await track(postgresStore({ pool: lite.pool(), schema: lite.schema() })).vectorStorage()).toBe('pgvector');
+});
+
+describe('postgresStore options and schema', () => {
+  it('validates its options when called, and throws InvalidOptionsError naming the option', () => {
+    expect(() => postgresStore({} as PostgresStoreOptions)).toThrow(/pool/);
+    expect(() => postgresStore({ pool: server.pool, schema: 'Bad-Name' })).toThrow(InvalidOptionsError);
+    expect(() => postgresStore({ pool: server.pool, duplicateThreshold: 2 })).toThrow(/duplicateThreshold/);
+    expect(() => postgresStore({ pool: server.pool, schma: 'x' } as never)).toThrow(/schma/);
+  });
+
+  it('creates its tables in the given schema on first use, and says how it keeps vectors', async () => {
+    const own = server.schema();
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    const before = await server.pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [own]);
+    expect(before.rows).toEqual([]);
+    expect(await store.vectorStorage()).toBe('real[]');
+    const tables = await server.pool.query(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [own],
+    );
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['memories', 'memory_history', 'schema_migrations']);
+  });
+
+  it('refuses a schema written by a newer version, and leaves it untouched', async () => {
+    const own = server.schema();
+    await track(postgresStore({ pool: server.pool, schema: own })).add(
+      { facts: [{ text: 'Owns a kayak' }] },
+      { scope: user },
+    );
+    await server.pool.query(`INSERT INTO "${own}".schema_migrations (version) VALUES (99)`);
+    const error = await postgresStore({ pool: server.pool, schema: own })
+      .search('kayak', { scope: user })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ operation: 'open', retryable: false });
+    expect((error as Error).message).toMatch(
+      /newer version of with-memory \(schema version 99; this version reads up to 1\)/,
+    );
+    const rows = await server.pool.query(`SELECT text FROM "${own}".memories`);
+    expect(rows.rows).toEqual([{ text: 'Owns a kayak' }]);
+  });
+
+  it('reports an unreachable server as a retryable StoreError', async () => {
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
+    const error = await postgresStore({ pool })
+      .list({ scope: user })
+      .catch((caught: unknown) => caught);
+    await pool.end();
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ retryable: true });
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('works on one pg Client: operations take turns on the connection', async () => {
+    const pg = (await import('pg')).default;
+    const client = new pg.Client({ connectionString: server.pool.options.connectionString });
+    await client.connect();
+    try {
+      const store = postgresStore({ pool: client, schema: server.schema() });
+      const texts = Array.from({ length: 20 }, (_, index) => `Crate ${index} holds ${'xyz'.repeat(index + 1)}`);
+      await Promise.all(texts.map((text) => store.add({ facts: [{ text }] }, { scope: user })));
+      expect((await store.list({ scope: user })).map((memory) => memory.text).sort()).toEqual([...texts].sort());
+      await store.close();
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keeps FactInput.createdAt as the memory time, and fills scoreParts', async () => {
+    const store = track(postgresStore({ pool: server.pool, schema: server.schema() }));
+    const said = new Date('2024-03-01T10:00:00.000Z');
+    await store.add({ facts: [{ text: 'Visited Lisbon with Ana', createdAt: said }] }, { scope: user });
+    await store.add({ facts: [{ text: 'Bought a Lisbon guidebook' }] }, { scope: user });
+    const [old] = await store.list({ scope: user, limit: 1, offset: 1 });
+    expect(old).toMatchObject({ text: 'Visited Lisbon with Ana', createdAt: said, updatedAt: said });
+    const hits = await store.search('Lisbon', { scope: user });
+    const visited = hits.find((hit) => hit.text === 'Visited Lisbon with Ana');
+    expect(visited?.scoreParts?.recency).toBeLessThan(0.95);
+    expect(visited?.scoreParts?.words).toBeGreaterThan(0);
+    expect(visited?.scoreParts?.neighbours).toBeGreaterThan(0);
+    expect(visited?.scoreParts?.vector).toBeUndefined();
+  });
+
+  it('deleteAll leaves no row, history text or index entry of the scope', async () => {
+    const own = server.schema();
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    const [added] = await store.add({ facts: [{ text: 'A plays the Quixotrombone' }] }, { scope: { userId: 'A' } });
+    await store.update(added?.id ?? '', { text: 'A plays the Zeppelinmarmot' });
+    await store.add({ facts: [{ text: 'B plays the Harpsicolumbine' }] }, { scope: { userId: 'B' } });
+    expect(await store.deleteAll({ userId: 'A' })).toBe(1);
+    const leftovers = await server.pool.query(
+      `SELECT (SELECT count(*) FROM "${own}".memories WHERE user_id = 'A')::int AS rows,
+              (SELECT count(*) FROM "${own}".memory_history WHERE old_text ILIKE '%A plays%' OR new_text ILIKE '%A plays%')::int AS texts,
+              (SELECT count(*) FROM "${own}".memories WHERE terms && ARRAY['quixotrombon', 'zeppelinmarmot'])::int AS indexed`,
+    );
+    expect(leftovers.rows[0]).toEqual({ rows: 0, texts: 0, indexed: 0 });
+    expect((await store.history(added?.id ?? '')).map((entry) => [entry.event, entry.oldText, entry.newText])).toEqual([
+      ['ADD', undefined, undefined],
+      ['UPDATE', undefined, undefined],
+      ['DELETE', undefined, undefined],
+    ]);
+    expect((await store.search('Harpsicolumbine', { scope: { userId: 'B' } }))[0]?.text).toMatch(/^B plays/);
+  });
+});
+
+it('with-memory/postgres loads neither pg nor PGlite: the caller passes the connection in', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'with-memory-imports-')), 'imports.txt');
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      './test/package/fixtures/record-imports.mjs',
+      join(fixtures, 'use-postgres-entry.ts'),
+    ],
+    { cwd: root, env: { ...process.env, RECORD_IMPORTS_FILE: file } },
+  );
+  expect(stdout.trim()).toBe('postgres');
+  const loaded = readFileSync(file, 'utf8').split('\n');
+  rmSync(dirname(file), { recursive: true, force: true });
+  expect(loaded.some((url) => url.includes('/src/stores/postgres/postgres-store.ts'))).toBe(true);
+  expect(loaded.filter((url) => url.includes('/node_modules/pg') || url.includes('@electric-sql/pglite'))).toEqual([]);
+});
+
+/**
+ * Vectors for the large-scope test: "weather" texts point along the first axis, every other text
+ * somewhere in the seven others (from its characters), so no two bulk memories are restatements.
+ */
+const weatherOrBulk: Embedder = async (texts) =>
+  texts.map((text) => {
+    if (/celsius|weather/i.test(text)) return [1, 0, 0, 0, 0, 0, 0, 0];
+    const vector = [0, 1, 1, 1, 1, 1, 1, 1];
+    for (const [index, code] of [...text].map((character) => character.charCodeAt(0)).entries()) {
+      const axis = 1 + (index % 7);
+      vector[axis] = (vector[axis] ?? 0) + ((code * (index + 3)) % 17);
+    }
+    return vector;
+  });
+
+it('finds by meaning alone in a scope larger than the scan limit, on real[] and on pgvector (HNSW)', async () => {
+  const bulk = Array.from({ length: 2100 }, (_, index) => ({
+    text: `Ledger entry ${index} about kaolin and ${index * 7}`,
+  }));
+  const databases: Array<[PostgresPool, string]> = [
+    [server.pool, server.schema()],
+    [lite.pool(), lite.schema()],
+  ];
+  for (const [pool, schema] of databases) {
+    const store = track(postgresStore({ pool, schema, embedder: weatherOrBulk }));
+    await store.add({ facts: bulk }, { scope: user });
+    await store.add({ facts: [{ text: 'Prefers Celsius', type: 'preference' }] }, { scope: user });
+    const [hit] = await store.search('What is the weather like?', { scope: user });
+    expect(hit?.text, await store.vectorStorage()).toBe('Prefers Celsius');
+    expect(hit?.scoreParts?.vector).toBeCloseTo(1, 5);
+    const { rows } = await pool.query(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'memories_embedding_%'",
+      [schema],
+    );
+    // The HNSW index of 8-dimension vectors, with pgvector only.
+    expect(rows, schema).toEqual(
+      (await store.vectorStorage()) === 'pgvector' ? [{ indexname: 'memories_embedding_8' }] : [],
+    );
+  }
+}, 120_000);
