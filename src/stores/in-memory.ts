@@ -302,12 +302,12 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       holders.set(term, found);
       documentFrequency.set(term, found.length);
     }
-    // The local store's plan: the newest memories of a common term stand for it.
+    // The local store's plan: the oldest memories of a common term stand for it.
     const { termPostingLimit } = rankingSettings;
     const plan = planCandidates(
       [...holders.values()].map((found) => {
         const keys = found.map((stored) => stored.key);
-        return keys.length <= termPostingLimit ? keys : keys.sort((x, y) => y - x).slice(0, termPostingLimit + 1);
+        return keys.length <= termPostingLimit ? keys : keys.sort((x, y) => x - y).slice(0, termPostingLimit + 1);
       }),
       size,
       limit,

@@ -46,10 +46,10 @@ export const rankingSettings = {
   recencyHalfLifeMs: 30 * 86_400_000,
   /**
    * A query term found in more memories of the scope than this is common: its memories are not all
-   * read (only the newest this many, when the rarer terms match too few), and its document
-   * frequency is estimated from how densely they sit among the newest memories of the scope.
+   * read (only the oldest this many, when the rarer terms match too few), and its document
+   * frequency is estimated from how far into the scope they reach.
    */
-  termPostingLimit: 1000,
+  termPostingLimit: 250,
   /** Matches wanted before common terms' memories are read too. */
   lexicalPool: (limit: number): number => Math.max(200, limit * 4),
   /**
@@ -57,7 +57,7 @@ export const rankingSettings = {
    * (one sequential walk, neighbours for free, every term counted exactly) instead of looking up
    * each match and its neighbours.
    */
-  wholeScopeShare: 1 / 8,
+  wholeScopeShare: 1 / 3,
   /** A scope of at most this many memories is read whole without asking the index first. */
   wholeScopeSize: 500,
   /** Vector candidates kept (best cosine first), beside the lexical ones. */
@@ -206,14 +206,14 @@ export function rankCandidates<C extends RankCandidate>(
 
 /** Which memories a search reads. */
 export interface CandidatePlan {
-  /** The memories to read: every memory of the rare terms, and the newest of the common ones when those are too few. */
+  /** The memories to read: every memory of the rare terms, and the oldest of the common ones when those are too few. */
   keys: Set<number>;
   /** Read the whole scope instead: the matches are a large share of it. */
   wholeScope: boolean;
 }
 
 /**
- * Plans a search from each query term's newest memories in the scope (at most `termPostingLimit
+ * Plans a search from each query term's oldest memories in the scope (at most `termPostingLimit
  * + 1` keys per term: more means the term is common).
  */
 export function planCandidates(postings: Iterable<number[]>, scopeSize: number, limit: number): CandidatePlan {
@@ -229,12 +229,12 @@ export function planCandidates(postings: Iterable<number[]>, scopeSize: number, 
 
 /**
  * The document frequency of a common term (more than `termPostingLimit` memories), estimated from
- * its newest `termPostingLimit + 1` memories: they sit among the newest `newerMemories` of the
- * scope, so the term occurs in about that share of it.
+ * its oldest `termPostingLimit + 1` memories: they reach `share` (0..1) of the way into the scope
+ * in write order, so the term occurs in about that many memories per share of it.
  */
-export function estimatedFrequency(scopeSize: number, newerMemories: number): number {
+export function estimatedFrequency(scopeSize: number, share: number): number {
   const sample = rankingSettings.termPostingLimit + 1;
-  return Math.min(scopeSize, Math.round((sample * scopeSize) / Math.max(sample, newerMemories)));
+  return Math.min(scopeSize, Math.max(sample, Math.round(sample / Math.max(share, 1e-9))));
 }
 
 function inverseDocumentFrequencies(

@@ -2,7 +2,7 @@
  * Finding search candidates in SQLite; `ranking.ts` scores them.
  *
  * Each query term's memories come from the FTS5 index, restricted to the scope inside the index:
- * all of them for a term of at most `termPostingLimit` memories of the scope, the newest ones for
+ * all of them for a term of at most `termPostingLimit` memories of the scope, the oldest ones for
  * a more common term (read only when the rarer terms match too few). The scope's size and length
  * come from `scope_stats`, kept by triggers. Only the matches are read, and neighbours are looked
  * up by `seq` for the best of them, so a search costs what its matches cost, not the scope. When
@@ -63,13 +63,14 @@ export function searchMemories(
   if (totals.size === 0) return [];
   const visible = visibleCondition(request);
 
-  // Each distinct FTS token's newest memories in the scope: all of them unless the token is common.
+  // Each distinct FTS token's oldest memories in the scope (FTS5 walks its lists fastest that way):
+  // all of them unless the token is common.
   const postings = new Map<string, number[]>();
   for (const token of totals.size <= rankingSettings.wholeScopeSize ? [] : new Set(queryTerms.map(ftsToken))) {
     const expression = matchExpression(request.scope, [token]);
     if (!expression) continue;
     const seqs = connection
-      .statement('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?')
+      .statement('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid LIMIT ?')
       .pluck()
       .all(expression, rankingSettings.termPostingLimit + 1) as number[];
     postings.set(token, seqs);
@@ -113,10 +114,13 @@ export function searchMemories(
     };
   } else {
     // Common terms' frequencies are estimated; the rare ones were counted on all their memories.
+    let span: { first: number; last: number } | undefined;
     for (const term of queryTerms) {
-      const oldest = postings.get(ftsToken(term))?.[rankingSettings.termPostingLimit];
-      if (oldest !== undefined)
-        documentFrequency.set(term, estimatedFrequency(totals.size, newerMemories(connection, inScope, oldest)));
+      const sampleEnd = postings.get(ftsToken(term))?.[rankingSettings.termPostingLimit];
+      if (sampleEnd === undefined) continue;
+      span ??= seqSpan(connection, inScope);
+      const share = (sampleEnd - span.first + 1) / Math.max(1, span.last - span.first + 1);
+      documentFrequency.set(term, estimatedFrequency(totals.size, share));
     }
     contextOf = (keys) => contexts(connection, keys, visible, withText);
   }
@@ -181,12 +185,15 @@ function scopeTable(condition: Condition): string {
   return condition.index ? `memories AS m INDEXED BY ${condition.index}` : 'memories AS m';
 }
 
-/** How many memories of the scope were written at or after `seq`. */
-function newerMemories(connection: Connection, inScope: Condition, seq: number): number {
-  return connection
-    .statement(`SELECT count(*) FROM ${scopeTable(inScope)} WHERE ${inScope.sql} AND m.seq >= ?`)
-    .pluck()
-    .get(...inScope.params, seq) as number;
+/** The first and last `seq` of the scope: how far a sample of a term's memories reaches into it. */
+function seqSpan(connection: Connection, inScope: Condition): { first: number; last: number } {
+  // Two index seeks; min() and max() in one query would walk the whole scope.
+  const end = (order: 'ASC' | 'DESC') =>
+    (connection
+      .statement(`SELECT m.seq FROM ${scopeTable(inScope)} WHERE ${inScope.sql} ORDER BY m.seq ${order} LIMIT 1`)
+      .pluck()
+      .get(...inScope.params) as number | undefined) ?? 0;
+  return { first: end('ASC'), last: end('DESC') };
 }
 
 /**
