@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
-import { processShared } from './process-shared.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
 import type { Extractor, Memory, MemoryHit, MemoryOperation, MemoryStore, PromptBuilder, Turn } from './types.js';
 import { type FailedWrite, registerWriteOwner, toStoreError, trackWrite, withRetries } from './writeback.js';
@@ -51,7 +50,7 @@ interface TurnSearch {
 
 // A tool loop rarely spans more than a few requests; a short memory of turns is enough to reuse them.
 const rememberedTurns = 64;
-const warned = processShared('warned', () => new Set<string>());
+const warned = new Set<string>();
 
 /** Builds the pipeline for one wrapper; `owner` is what `flushMemory` is called with. */
 export function createPipeline(settings: PipelineSettings, owner: object): MemoryPipeline {
@@ -341,7 +340,6 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 }
 
 function isRetryable(error: unknown): boolean {
-  // `instanceof` matches StoreErrors of every copy of the package (see MemoryError).
   if (error instanceof StoreError) return error.retryable;
   return !MemoryError.isInstance(error);
 }
