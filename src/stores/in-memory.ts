@@ -27,7 +27,13 @@ import type {
   SearchOptions,
 } from '../core/types.js';
 import { asksForTime } from './contextual-ranking.js';
-import { type MemoryContext, planCandidates, rankCandidates, rankingSettings } from './local/ranking.js';
+import {
+  type MemoryContext,
+  planCandidates,
+  type RankCandidate,
+  rankCandidates,
+  rankingSettings,
+} from './local/ranking.js';
 import { restatementOverlap, searchTerms, terms } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
@@ -277,6 +283,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
         taken += 1;
       }
     }
+    if (groups.length === 1) return { before, after };
     return { before: before.sort((x, y) => y - x).slice(0, 2), after: after.sort((x, y) => x - y).slice(0, 2) };
   }
 
@@ -295,32 +302,35 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     if (size === 0) return [];
     const now = Date.now();
     const visible = visibleTo(options.types, options.filters, now);
-    const holders = new Map<string, StoredMemory[]>();
+    const holders: Array<Iterable<StoredMemory>> = [];
     const documentFrequency = new Map<string, number>();
     for (const term of queryTerms) {
-      const found = groups.flatMap((group) => [...(group.postings.get(term) ?? [])]);
-      holders.set(term, found);
-      documentFrequency.set(term, found.length);
+      const found = groups.length === 1 ? groups[0]?.postings.get(term) : undefined;
+      const list = found ?? groups.flatMap((group) => [...(group.postings.get(term) ?? [])]);
+      holders.push(list);
+      documentFrequency.set(term, found ? found.size : (list as StoredMemory[]).length);
     }
     // The local store's plan: the oldest memories of a common term stand for it.
-    const { termPostingLimit } = rankingSettings;
-    const plan = planCandidates(
-      [...holders.values()].map((found) => {
-        const keys = found.map((stored) => stored.key);
-        return keys.length <= termPostingLimit ? keys : keys.sort((x, y) => x - y).slice(0, termPostingLimit + 1);
-      }),
-      size,
-      limit,
-    );
-    const chosen = plan.wholeScope
-      ? new Set([...holders.values()].flat())
-      : new Set([...plan.keys].flatMap((key) => byKey.get(key) ?? []));
-    const candidates = [...chosen].filter(visible).map((stored) => ({
-      key: stored.key,
-      terms: stored.terms,
-      updatedAt: stored.memory.updatedAt.getTime(),
-      stored,
-    }));
+    const { termPostingLimit, wholeScopeSize } = rankingSettings;
+    const plan =
+      size <= wholeScopeSize
+        ? { keys: new Set<number>(), wholeScope: true }
+        : planCandidates(
+            holders.map((found) => {
+              const keys = [...found].map((stored) => stored.key);
+              return keys.length <= termPostingLimit ? keys : keys.sort((x, y) => x - y).slice(0, termPostingLimit + 1);
+            }),
+            size,
+            limit,
+          );
+    const chosen = new Set<StoredMemory>();
+    if (plan.wholeScope) for (const found of holders) for (const stored of found) chosen.add(stored);
+    else for (const key of plan.keys) chosen.add(byKey.get(key) as StoredMemory);
+    const candidates: Array<RankCandidate & { stored: StoredMemory }> = [];
+    for (const stored of chosen) {
+      if (!visible(stored)) continue;
+      candidates.push({ key: stored.key, terms: stored.terms, updatedAt: stored.memory.updatedAt.getTime(), stored });
+    }
     const withText = asksForTime(query);
     const contextOf = (keys: number[]) =>
       new Map<number, MemoryContext>(

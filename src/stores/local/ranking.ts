@@ -138,10 +138,10 @@ export function rankCandidates<C extends RankCandidate>(
     .sort((x, y) => (raws.get(y.key) ?? 0) - (raws.get(x.key) ?? 0) || x.key - y.key);
   const timeWanted = asksForTime(query);
   const withVectors = candidates.some((candidate) => candidate.similarity !== undefined);
-  const ranked: Array<RankedCandidate<C>> = [];
+  // How each score was made is kept as numbers; the parts objects are built for the results only.
+  const ranked: Array<{ candidate: C; score: number; words: number; lexical: number; recency: number }> = [];
   const rank = (candidate: C, own: number, lexical: number) => {
     const recency = recencyFactor(candidate.updatedAt, now);
-    const words = normalise(own, idfSum);
     const relevance =
       candidate.similarity === undefined
         ? lexical
@@ -149,10 +149,9 @@ export function rankCandidates<C extends RankCandidate>(
           (rankingSettings.lexicalWeight + rankingSettings.vectorWeight);
     const score = clamp(relevance * recency);
     if (score <= 0 || score < threshold) return;
-    const parts: ScoreParts = { words, neighbours: lexical - words, recency };
-    if (candidate.similarity !== undefined) parts.vector = candidate.similarity;
-    ranked.push({ candidate, score, parts });
+    ranked.push({ candidate, score, words: normalise(own, idfSum), lexical, recency });
   };
+  const rawOf = (key: number | undefined) => (key === undefined ? 0 : (raws.get(key) ?? 0));
 
   // The raw score of the best ranked memory known to sit beside each unranked one, by distance:
   // what it can gain from a ranked neighbour.
@@ -164,19 +163,24 @@ export function rankCandidates<C extends RankCandidate>(
   const batch = Math.max(50, limit * 2);
   let waiting = byOwnScore;
   while (waiting.length > 0) {
-    const slice = waiting.slice(0, batch);
-    waiting = waiting.slice(batch);
+    const slice = waiting.length > batch ? waiting.slice(0, batch) : waiting;
+    waiting = waiting.length > batch ? waiting.slice(batch) : [];
     const contexts = contextOf(slice.map((candidate) => candidate.key));
     for (const candidate of slice) {
       const own = raws.get(candidate.key) ?? 0;
       const context = contexts.get(candidate.key);
-      const before = context?.before ?? [];
-      const after = context?.after ?? [];
-      const neighbourRaws = neighbourWeights.map((_, distance) => {
-        lend(distance, before[distance], own);
-        lend(distance, after[distance], own);
-        return Math.max(raws.get(before[distance] ?? -1) ?? 0, raws.get(after[distance] ?? -1) ?? 0);
-      });
+      const neighbourRaws = [0, 0];
+      if (context) {
+        const { before, after } = context;
+        neighbourRaws[0] = Math.max(rawOf(before[0]), rawOf(after[0]));
+        neighbourRaws[1] = Math.max(rawOf(before[1]), rawOf(after[1]));
+        if (waiting.length > 0) {
+          lend(0, before[0], own);
+          lend(0, after[0], own);
+          lend(1, before[1], own);
+          lend(1, after[1], own);
+        }
+      }
       const lexical = normalise(contextualScore(own, neighbourRaws, context?.text ?? '', timeWanted), idfSum);
       rank(candidate, own, lexical);
     }
@@ -185,9 +189,9 @@ export function rankCandidates<C extends RankCandidate>(
     // memory still waiting or the ranked ones it is known to sit beside, times the time cue. Those
     // that cannot reach the current results are dropped: the results are as if all were ranked.
     const kth = ranked.map((hit) => hit.score).sort((x, y) => y - x)[limit - 1] ?? 0;
-    const ceiling = raws.get(waiting[0]?.key ?? -1) ?? 0;
+    const ceiling = rawOf(waiting[0]?.key);
     waiting = waiting.filter((candidate) => {
-      let bound = raws.get(candidate.key) ?? 0;
+      let bound = rawOf(candidate.key);
       neighbourWeights.forEach((weight, distance) => {
         bound += weight * Math.max(ceiling, lent[distance]?.get(candidate.key) ?? 0);
       });
@@ -201,7 +205,12 @@ export function rankCandidates<C extends RankCandidate>(
     .sort(
       (x, y) => y.score - x.score || y.candidate.updatedAt - x.candidate.updatedAt || y.candidate.key - x.candidate.key,
     )
-    .slice(0, limit);
+    .slice(0, limit)
+    .map(({ candidate, score, words, lexical, recency }) => {
+      const parts: ScoreParts = { words, neighbours: lexical - words, recency };
+      if (candidate.similarity !== undefined) parts.vector = candidate.similarity;
+      return { candidate, score, parts };
+    });
 }
 
 /** Which memories a search reads. */
