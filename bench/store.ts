@@ -351,9 +351,7 @@ const mem0MaxSize = 10_000;
  * place. `embed` is given to the local store and to mem0 alike; mem0 cannot search without one,
  * so with `embed` undefined it still gets the hash embedder (and the local store none).
  */
-export function defaultTargets(
-  embed: TextEmbedder | undefined = hashEmbedder({ dimensions: embedderDimensions }),
-): StoreBenchTarget[] {
+export function defaultTargets(embed: TextEmbedder | undefined): StoreBenchTarget[] {
   return [
     {
       name: 'local',
@@ -449,7 +447,7 @@ export interface StoreBenchOptions {
   json?: string;
   /** Only the targets with these names (`local`, `memory`). @default every target */
   stores?: string[];
-  /** The stores to measure. @default defaultTargets() */
+  /** The stores to measure. @default defaultTargets(), with the embedder `embedder` names */
   targets?: StoreBenchTarget[];
   /** The embedder the local store and mem0 share (`none`: the local store is lexical only). @default 'hash' */
   embedder?: 'none' | 'hash';
@@ -507,6 +505,7 @@ export interface OneScopeResult {
   /** `list({ types: ['preference', 'profile'], limit: 5 })`: the standing preferences of every call. */
   listP50Ms: number;
   listP95Ms: number;
+  /** Memories stored: the workload restates many facts, which are merged. */
   memories: number;
 }
 
@@ -566,10 +565,7 @@ export async function runOneScopeBench(
           recallAt8: round((100 * found) / Math.max(1, queries.length), 1),
           listP50Ms: round(percentile(lists, 50), 3),
           listP95Ms: round(percentile(lists, 95), 3),
-          memories:
-            (await store.list?.({ scope: only.scope, limit: 1 }))?.length === 1
-              ? await countScope(store, only.scope)
-              : 0,
+          memories: await countScope(store, only.scope),
         };
       } finally {
         await opened.dispose();
@@ -581,21 +577,15 @@ export async function runOneScopeBench(
 
 /** The one-scope results as a Markdown table. */
 export function formatOneScopeResult(results: OneScopeResults): string {
-  const rows: Array<Array<string | number>> = [];
-  for (const [size, stores] of Object.entries(results)) {
-    for (const [name, result] of Object.entries(stores)) {
-      rows.push([
-        Number(size).toLocaleString('en'),
-        name,
-        result.addsPerSec.toLocaleString('en'),
-        result.searchP50Ms.toFixed(2),
-        result.searchP95Ms.toFixed(2),
-        result.recallAt8,
-        result.listP50Ms.toFixed(2),
-        result.listP95Ms.toFixed(2),
-      ]);
-    }
-  }
+  const rows = rowsBySizeAndStore(results, (result) => [
+    result.addsPerSec.toLocaleString('en'),
+    result.searchP50Ms.toFixed(2),
+    result.searchP95Ms.toFixed(2),
+    result.recallAt8,
+    result.listP50Ms.toFixed(2),
+    result.listP95Ms.toFixed(2),
+    result.memories.toLocaleString('en'),
+  ]);
   return markdownTable(
     [
       'memories in one scope',
@@ -606,6 +596,7 @@ export function formatOneScopeResult(results: OneScopeResults): string {
       'recall@8 %',
       'list p50 ms',
       'list p95 ms',
+      'stored',
     ],
     rows,
   );
@@ -649,21 +640,14 @@ export function compareWithMem0(results: StoreBenchResults): Record<string, Mem0
 
 /** The results as a Markdown table, one row per size and store, and the comparison with mem0. */
 export function formatStoreResult(results: StoreBenchResults): string {
-  const rows: Array<Array<string | number>> = [];
-  for (const [size, stores] of Object.entries(results)) {
-    for (const [name, result] of Object.entries(stores)) {
-      rows.push([
-        Number(size).toLocaleString('en'),
-        name,
-        result.addsPerSec.toLocaleString('en'),
-        result.searchP50Ms?.toFixed(2) ?? '-',
-        result.searchP95Ms?.toFixed(2) ?? '-',
-        result.recallAt8 ?? '-',
-        result.fileBytes === null ? '-' : (result.fileBytes / 1_048_576).toFixed(1),
-        result.memories.toLocaleString('en') + (result.note ? ` (${result.note})` : ''),
-      ]);
-    }
-  }
+  const rows = rowsBySizeAndStore(results, (result) => [
+    result.addsPerSec.toLocaleString('en'),
+    result.searchP50Ms?.toFixed(2) ?? '-',
+    result.searchP95Ms?.toFixed(2) ?? '-',
+    result.recallAt8 ?? '-',
+    result.fileBytes === null ? '-' : (result.fileBytes / 1_048_576).toFixed(1),
+    result.memories.toLocaleString('en') + (result.note ? ` (${result.note})` : ''),
+  ]);
   const table = markdownTable(
     ['memories', 'store', 'adds/s', 'search p50 ms', 'search p95 ms', 'recall@8 %', 'file MB', 'stored'],
     rows,
@@ -681,6 +665,16 @@ export function formatStoreResult(results: StoreBenchResults): string {
     ]),
   );
   return `${table}\n\nLocal store against mem0 OSS (same workload, same embedder):\n\n${versus}`;
+}
+
+/** One table row per size and store: the size, the store's name, then its cells. */
+function rowsBySizeAndStore<R>(
+  results: Record<string, Record<string, R>>,
+  cells: (result: R) => Array<string | number>,
+): Array<Array<string | number>> {
+  return Object.entries(results).flatMap(([size, stores]) =>
+    Object.entries(stores).map(([name, result]) => [Number(size).toLocaleString('en'), name, ...cells(result)]),
+  );
 }
 
 async function countMemories(store: MemoryStore, workload: Workload): Promise<number> {
