@@ -133,11 +133,15 @@ const migrations: Migration[] = [
             CASE WHEN new.terms = '' THEN 0 ELSE length(new.terms) - length(replace(new.terms, ' ', '')) + 1 END
           WHERE new.deleted_at IS NULL
           ON CONFLICT (scope_key) DO UPDATE SET memories = memories + 1, terms = terms + excluded.terms;
+        DELETE FROM scope_stats WHERE memories <= 0;
       END;
       CREATE TRIGGER scope_stats_removed AFTER DELETE ON memories WHEN old.deleted_at IS NULL BEGIN
         UPDATE scope_stats SET memories = memories - 1,
           terms = terms - CASE WHEN old.terms = '' THEN 0 ELSE length(old.terms) - length(replace(old.terms, ' ', '')) + 1 END
           WHERE scope_key = json_array(old.user_id, old.agent_id, old.run_id, old.app_id);
+        -- An emptied scope leaves no row: its ids must not outlive deleteAll in the file.
+        DELETE FROM scope_stats WHERE scope_key = json_array(old.user_id, old.agent_id, old.run_id, old.app_id)
+          AND memories <= 0;
       END;
 
       -- Scope plus rowid: a memory's neighbours in write order are an index step away. Scope, type
