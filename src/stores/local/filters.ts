@@ -78,7 +78,7 @@ export function scopeCondition(scope: Scope): Condition {
 // compared with a unary + so that SQLite, which has no statistics on a new file, cannot pick the
 // index of an agent shared by every user (or of the absent run_id, NULL in every row).
 const indexPreference = [2, 0, 1] as const;
-const scopeIndexes = ['memories_user', 'memories_agent', 'memories_run'] as const;
+const scopeIndexes = ['memories_user_seq', 'memories_agent_seq', 'memories_run_seq'] as const;
 
 /**
  * Every field the scope gives, compared exactly; with `exact`, the fields it does not give must be

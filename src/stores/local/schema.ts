@@ -145,13 +145,11 @@ const migrations: Migration[] = [
       END;
 
       -- Scope plus rowid: a memory's neighbours in write order are an index step away. Scope, type
-      -- and time: the newest memories of some types (standing preferences) without a scan.
-      DROP INDEX memories_user;
-      DROP INDEX memories_agent;
-      DROP INDEX memories_run;
-      CREATE INDEX memories_user ON memories (user_id) WHERE user_id IS NOT NULL;
-      CREATE INDEX memories_agent ON memories (agent_id) WHERE agent_id IS NOT NULL;
-      CREATE INDEX memories_run ON memories (run_id) WHERE run_id IS NOT NULL;
+      -- and time: the newest memories of some types (standing preferences) without a scan. The
+      -- scope and time indexes of version 1 stay: the newest memories of any type.
+      CREATE INDEX memories_user_seq ON memories (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX memories_agent_seq ON memories (agent_id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX memories_run_seq ON memories (run_id) WHERE run_id IS NOT NULL;
       CREATE INDEX memories_user_type ON memories (user_id, type, updated_at) WHERE user_id IS NOT NULL;
       CREATE INDEX memories_agent_type ON memories (agent_id, type, updated_at) WHERE agent_id IS NOT NULL;
       CREATE INDEX memories_run_type ON memories (run_id, type, updated_at) WHERE run_id IS NOT NULL;
