@@ -17,9 +17,12 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  splitting: false,
+  // Entries share chunks (one core per format), so classes, the write trackers and the default
+  // store are one per process for ESM users and one for CommonJS users. tsup's CommonJS splitting
+  // is marked experimental; test/package/ checks the built entries share their classes.
+  splitting: true,
   treeshake: true,
-  // Error classes are matched by name across the copies each entry bundles (see core/errors.ts).
+  // Error names come from the class (`new.target.name`): bundling must not rename the classes.
   keepNames: true,
   // stemmer ships ESM only; bundling it keeps the CommonJS build loadable on every Node 20.
   noExternal: ['stemmer'],

@@ -127,9 +127,23 @@ async function store(options: {
   sizes?: number[];
   stores?: string[];
   embedder?: BenchEmbedderName;
+  oneScope?: boolean;
 }): Promise<object> {
-  const { runStoreBench, formatStoreResult, compareWithMem0 } = await import('./store.js');
+  const { runStoreBench, formatStoreResult, compareWithMem0, runOneScopeBench, formatOneScopeResult } = await import(
+    './store.js'
+  );
   const embedder = options.embedder ?? 'hash';
+  if (options.oneScope) {
+    const results = await runOneScopeBench({
+      embedder,
+      ...(options.sizes === undefined ? {} : { sizes: options.sizes }),
+      ...(options.stores === undefined ? {} : { stores: options.stores }),
+    });
+    console.log(formatOneScopeResult(results));
+    const result = { benchmark: 'store --one-scope', date: new Date().toISOString(), embedder, results };
+    writeJson(options.json ?? join(resultsDirectory, 'store-one-scope.json'), 'store', result);
+    return result;
+  }
   const results = await runStoreBench({
     print: false,
     embedder,
@@ -205,6 +219,10 @@ program
       .choices(benchEmbedderNames)
       .default('hash'),
   )
+  .option(
+    '--one-scope',
+    'every memory in one scope (default sizes 100 to 100,000; local and memory): search and list cost by scope size',
+  )
   .action(
     async (options: {
       json?: string;
@@ -212,6 +230,7 @@ program
       stores?: string[];
       store?: string;
       embedder?: BenchEmbedderName;
+      oneScope?: boolean;
     }) => {
       const { store: beside, ...rest } = options;
       await store(beside === undefined ? rest : { ...rest, stores: ['local', beside] });

@@ -502,6 +502,123 @@ export async function runStoreBench(options: StoreBenchOptions = {}): Promise<St
   return results;
 }
 
+/** The measurements of one store with every memory in one scope. */
+export interface OneScopeResult {
+  /** Memories stored per second, adding batches of 100. */
+  addsPerSec: number;
+  searchP50Ms: number;
+  searchP95Ms: number;
+  /** Percent of the queries whose memory is among the 8 hits. */
+  recallAt8: number;
+  /** `list({ types: ['preference', 'profile'], limit: 5 })`: the standing preferences of every call. */
+  listP50Ms: number;
+  listP95Ms: number;
+  /** Memories stored: the workload restates many facts, which are merged. */
+  memories: number;
+}
+
+/** One-scope results by size (as a string key) and store name. */
+export type OneScopeResults = Record<string, Record<string, OneScopeResult>>;
+
+const oneScopeBatch = 100;
+
+/**
+ * Every memory in ONE scope (an agent-wide or app-wide scope of shared knowledge): adds in batches
+ * of 100, then searches and the standing-preferences list. Shows how a search's cost grows with
+ * the scope.
+ */
+export async function runOneScopeBench(
+  options: { sizes?: number[]; stores?: string[]; embedder?: 'none' | 'hash'; queryCount?: number } = {},
+): Promise<OneScopeResults> {
+  const { sizes = [100, 1000, 10_000, 50_000, 100_000], embedder = 'none', queryCount = 300 } = options;
+  const targets = defaultTargets(embedder === 'hash' ? hashEmbedder({ dimensions: embedderDimensions }) : undefined)
+    .filter((target) => target.name !== 'mem0-oss')
+    .filter((target) => !options.stores || options.stores.includes(target.name));
+  const results: OneScopeResults = {};
+  for (const size of sizes) {
+    const { users, queries } = generateWorkload({ count: size, memoriesPerUser: size, queryCount });
+    const [only] = users;
+    if (!only) continue;
+    const sizeResults: Record<string, OneScopeResult> = {};
+    results[String(size)] = sizeResults;
+    for (const target of targets) {
+      process.stderr.write(`store bench (one scope): ${target.name} at ${size.toLocaleString('en')} memories…\n`);
+      const opened = await target.open();
+      try {
+        const { store } = opened;
+        const started = performance.now();
+        for (let index = 0; index < only.facts.length; index += oneScopeBatch) {
+          await store.add({ facts: only.facts.slice(index, index + oneScopeBatch) }, { scope: only.scope });
+        }
+        const addsPerSec = Math.round(only.facts.length / ((performance.now() - started) / 1000));
+        const warmup = Math.min(50, Math.floor(queries.length / 5));
+        const searches: number[] = [];
+        const lists: number[] = [];
+        let found = 0;
+        for (const [index, { scope, query, expected }] of queries.entries()) {
+          const searchStart = performance.now();
+          const hits = await store.search(query, { scope, limit: 8 });
+          const listStart = performance.now();
+          await store.list?.({ scope, types: ['preference', 'profile'], limit: 5 });
+          if (index >= warmup) {
+            searches.push(listStart - searchStart);
+            lists.push(performance.now() - listStart);
+          }
+          if (hits.some((hit) => hit.text === expected)) found += 1;
+        }
+        sizeResults[target.name] = {
+          addsPerSec,
+          searchP50Ms: round(percentile(searches, 50), 3),
+          searchP95Ms: round(percentile(searches, 95), 3),
+          recallAt8: round((100 * found) / Math.max(1, queries.length), 1),
+          listP50Ms: round(percentile(lists, 50), 3),
+          listP95Ms: round(percentile(lists, 95), 3),
+          memories: await countScope(store, only.scope),
+        };
+      } finally {
+        await opened.dispose();
+      }
+    }
+  }
+  return results;
+}
+
+/** The one-scope results as a Markdown table. */
+export function formatOneScopeResult(results: OneScopeResults): string {
+  const rows = rowsBySizeAndStore(results, (result) => [
+    result.addsPerSec.toLocaleString('en'),
+    result.searchP50Ms.toFixed(2),
+    result.searchP95Ms.toFixed(2),
+    result.recallAt8,
+    result.listP50Ms.toFixed(2),
+    result.listP95Ms.toFixed(2),
+    result.memories.toLocaleString('en'),
+  ]);
+  return markdownTable(
+    [
+      'memories in one scope',
+      'store',
+      'adds/s',
+      'search p50 ms',
+      'search p95 ms',
+      'recall@8 %',
+      'list p50 ms',
+      'list p95 ms',
+      'stored',
+    ],
+    rows,
+  );
+}
+
+async function countScope(store: MemoryStore, scope: Scope): Promise<number> {
+  let total = 0;
+  for (let offset = 0; ; offset += 1000) {
+    const page = (await store.list?.({ scope, limit: 1000, offset })) ?? [];
+    total += page.length;
+    if (page.length < 1000) return total;
+  }
+}
+
 /** The local store against mem0 OSS at one size: how many times faster, and both recalls. */
 export interface Mem0Comparison {
   /** mem0's search p50 / the local store's. */
@@ -531,21 +648,14 @@ export function compareWithMem0(results: StoreBenchResults): Record<string, Mem0
 
 /** The results as a Markdown table, one row per size and store, and the comparison with mem0. */
 export function formatStoreResult(results: StoreBenchResults): string {
-  const rows: Array<Array<string | number>> = [];
-  for (const [size, stores] of Object.entries(results)) {
-    for (const [name, result] of Object.entries(stores)) {
-      rows.push([
-        Number(size).toLocaleString('en'),
-        name,
-        result.addsPerSec.toLocaleString('en'),
-        result.searchP50Ms?.toFixed(2) ?? '-',
-        result.searchP95Ms?.toFixed(2) ?? '-',
-        result.recallAt8 ?? '-',
-        result.fileBytes === null ? '-' : (result.fileBytes / 1_048_576).toFixed(1),
-        result.memories.toLocaleString('en') + (result.note ? ` (${result.note})` : ''),
-      ]);
-    }
-  }
+  const rows = rowsBySizeAndStore(results, (result) => [
+    result.addsPerSec.toLocaleString('en'),
+    result.searchP50Ms?.toFixed(2) ?? '-',
+    result.searchP95Ms?.toFixed(2) ?? '-',
+    result.recallAt8 ?? '-',
+    result.fileBytes === null ? '-' : (result.fileBytes / 1_048_576).toFixed(1),
+    result.memories.toLocaleString('en') + (result.note ? ` (${result.note})` : ''),
+  ]);
   const table = markdownTable(
     ['memories', 'store', 'adds/s', 'search p50 ms', 'search p95 ms', 'recall@8 %', 'file MB', 'stored'],
     rows,
@@ -563,6 +673,16 @@ export function formatStoreResult(results: StoreBenchResults): string {
     ]),
   );
   return `${table}\n\nLocal store against mem0 OSS (same workload, same embedder):\n\n${versus}`;
+}
+
+/** One table row per size and store: the size, the store's name, then its cells. */
+function rowsBySizeAndStore<R>(
+  results: Record<string, Record<string, R>>,
+  cells: (result: R) => Array<string | number>,
+): Array<Array<string | number>> {
+  return Object.entries(results).flatMap(([size, stores]) =>
+    Object.entries(stores).map(([name, result]) => [Number(size).toLocaleString('en'), name, ...cells(result)]),
+  );
 }
 
 async function countMemories(store: MemoryStore, workload: Workload): Promise<number> {

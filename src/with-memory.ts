@@ -1,7 +1,6 @@
 import { InvalidOptionsError } from './core/errors.js';
 import { resolveOptions, type WithMemoryOptions } from './core/options.js';
 import { createPipeline, type MemoryPipeline } from './core/pipeline.js';
-import { processShared } from './core/process-shared.js';
 import { redactSensitive } from './core/redact.js';
 import type { MemoryStore } from './core/types.js';
 import { aliasWriteOwner } from './core/writeback.js';
@@ -66,10 +65,13 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
   );
 }
 
-// One local store per process (and per entry that needs it): a server that wraps a client per
-// request must not open the file each time.
+// One local store per process: a server that wraps a client per request must not open the file
+// each time.
+let sharedDefaultStore: MemoryStore | undefined;
+
 function defaultStore(): MemoryStore {
-  return processShared('default-store', () => localStore());
+  sharedDefaultStore ??= localStore();
+  return sharedDefaultStore;
 }
 
 function targetKind(target: unknown): 'function' | 'anthropic' | 'openai' {

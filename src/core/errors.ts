@@ -1,6 +1,8 @@
 /**
- * Error classes. Every error with-memory raises is a `MemoryError`; `MemoryError.isInstance(e)`
- * works across copies of the package (it checks a marker, not the prototype chain).
+ * Error classes. Every error with-memory raises is a `MemoryError`. The package entries share one
+ * copy of these classes per module format, so `instanceof` works for errors from any entry;
+ * `MemoryError.isInstance(e)` checks a marker instead of the prototype chain, so it also matches an
+ * error from another copy (the other module format, or another installed version).
  *
  * @module
  */
@@ -19,27 +21,6 @@ export class MemoryError extends Error {
   /** True for any with-memory error, even one thrown by another copy of the package. */
   static isInstance(error: unknown): error is MemoryError {
     return typeof error === 'object' && error !== null && marker in error;
-  }
-
-  /**
-   * Makes `instanceof` work across copies of the package: each entry (`with-memory`,
-   * `with-memory/mem0`, ...) and each build (ESM, CommonJS) bundles its own classes, so a
-   * `StoreError` from `with-memory/mem0` is matched by class name along its prototype chain.
-   */
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    if (!MemoryError.isInstance(instance)) return false;
-    // `this` is the class `instanceof` was asked about (a subclass), not MemoryError itself.
-    // biome-ignore lint/complexity/noThisInStatic: the subclass is the point
-    // biome-ignore lint/complexity/noUselessThisAlias: names the class for the loop below
-    const target = this;
-    for (
-      let prototype = Object.getPrototypeOf(instance);
-      prototype !== null;
-      prototype = Object.getPrototypeOf(prototype)
-    ) {
-      if (prototype === target.prototype || prototype.constructor?.name === target.name) return true;
-    }
-    return false;
   }
 }
 

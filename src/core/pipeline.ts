@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
-import { processShared } from './process-shared.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
 import { createTracing, recordTracedAttempts, recordTracedError, type TurnTracing } from './tracing.js';
 import type {
@@ -67,7 +66,7 @@ interface TurnSearch {
 
 // A tool loop rarely spans more than a few requests; a short memory of turns is enough to reuse them.
 const rememberedTurns = 64;
-const warned = processShared('warned', () => new Set<string>());
+const warned = new Set<string>();
 
 /** Builds the pipeline for one wrapper; `owner` is what `flushMemory` is called with. */
 export function createPipeline(settings: PipelineSettings, owner: object): MemoryPipeline {
@@ -377,7 +376,6 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 }
 
 function isRetryable(error: unknown): boolean {
-  // `instanceof` matches StoreErrors of every copy of the package (see MemoryError).
   if (error instanceof StoreError) return error.retryable;
   return !MemoryError.isInstance(error);
 }

@@ -25,7 +25,11 @@ const memorySchema = z.looseObject({
   expiresAt: date.optional(),
 });
 
-const hitSchema = memorySchema.extend({ score: z.number().refine(Number.isFinite, 'a finite number') });
+const part = z.number().refine(Number.isFinite, 'a finite number');
+const hitSchema = memorySchema.extend({
+  score: part,
+  scoreParts: z.object({ words: part, neighbours: part, vector: part.optional(), recency: part }).optional(),
+});
 
 /**
  * Checks what a store's `search` returned and keeps only hits inside the scope: a malformed answer
@@ -75,9 +79,16 @@ function wellFormed(value: unknown, scored: boolean): Memory[] | undefined {
     if (!isPlainObject(memory.metadata) || !isScope(memory.scope)) return undefined;
     if (!isDate(memory.createdAt) || !isDate(memory.updatedAt)) return undefined;
     if (memory.expiresAt !== undefined && !isDate(memory.expiresAt)) return undefined;
-    if (scored && !Number.isFinite(memory.score)) return undefined;
+    if (scored && (!Number.isFinite(memory.score) || !isScoreParts(memory.scoreParts))) return undefined;
   }
   return value as Memory[];
+}
+
+function isScoreParts(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (!isPlainObject(value)) return false;
+  const { words, neighbours, vector, recency } = value;
+  return [words, neighbours, recency].every(Number.isFinite) && (vector === undefined || Number.isFinite(vector));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

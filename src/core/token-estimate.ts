@@ -9,9 +9,11 @@
 export function estimateTokens(text: string): number {
   let ascii = 0;
   let other = 0;
-  for (const character of text) {
-    if (character.charCodeAt(0) < 128) ascii += 1;
-    else other += 1;
+  // By UTF-16 unit, a surrogate pair counted once (as one character), without iterating strings.
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 128) ascii += 1;
+    else if (code < 0xdc00 || code > 0xdfff) other += 1;
   }
   return Math.ceil(ascii / 3.6) + other;
 }

@@ -55,9 +55,12 @@ export interface Memory {
  * 0 and 1; stores fill the parts they compute.
  */
 export interface ScoreParts {
-  /** The lexical score of the memory's own words. */
+  /** The lexical score (0..1) of the memory's own words alone. */
   words: number;
-  /** What neighbouring memories (written just before and after it) added to the lexical score. */
+  /**
+   * What the context added to the lexical score: the memories written just before and after it,
+   * and a time the memory mentions when the query asks "when".
+   */
   neighbours: number;
   /** Cosine similarity of the query's and the memory's vectors, when an embedder is set. */
   vector?: number;

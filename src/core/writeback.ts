@@ -1,5 +1,4 @@
 import { InvalidOptionsError, type MemoryError, StoreError } from './errors.js';
-import { processShared } from './process-shared.js';
 import type { MemoryOperation, MemoryStore, Scope } from './types.js';
 
 /** A write that still failed after its retries. */
@@ -21,7 +20,7 @@ interface WriteTracker {
   failed: FailedWrite[];
 }
 
-const trackers = processShared('write-trackers', () => new WeakMap<object, WriteTracker>());
+const trackers = new WeakMap<object, WriteTracker>();
 
 function trackerFor(owner: object): WriteTracker {
   let tracker = trackers.get(owner);
@@ -128,7 +127,6 @@ export async function withRetries<T>(
 
 /** Wraps anything a store threw into a `StoreError` (kept as it is when it already is one). */
 export function toStoreError(error: unknown, store: string, operation: StoreError['operation']): StoreError {
-  // `instanceof` matches StoreErrors of every copy of the package (see MemoryError).
   if (error instanceof StoreError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreError(`Store "${store}" failed on ${operation}: ${reason}`, {

@@ -32,6 +32,28 @@ export function asksForTime(query: string): boolean {
 }
 
 /**
+ * One memory's score from its own raw BM25, the raw BM25 of the best neighbour at each distance
+ * (`neighbourRaws[0]`: the better of the memories written just before and after it, `[1]`: the
+ * better of the two beyond), and its text's time cues. 0 where `own` is 0.
+ *
+ * @example
+ * contextualScore(2, [1, 0], 'Yes, last week', true); // (2 + 0.6 * 1) * 1.3
+ */
+export function contextualScore(
+  own: number,
+  neighbourRaws: readonly number[],
+  text: string,
+  timeWanted: boolean,
+): number {
+  if (own <= 0) return 0;
+  let score = own;
+  neighbourWeights.forEach((weight, offset) => {
+    score += weight * (neighbourRaws[offset] ?? 0);
+  });
+  return timeWanted && timeMention.test(text) ? score * timeCueBoost : score;
+}
+
+/**
  * Combines raw BM25 scores with their neighbours' and the query's time cues. `raw[i]` is the raw
  * BM25 of the i-th memory in write order; the result is in the same order, 0 where `raw` is 0.
  *
@@ -40,13 +62,12 @@ export function asksForTime(query: string): boolean {
  */
 export function contextualScores(raw: number[], texts: string[], query: string): number[] {
   const timeWanted = asksForTime(query);
-  return raw.map((own, index) => {
-    if (own <= 0) return 0;
-    let score = own;
-    neighbourWeights.forEach((weight, offset) => {
-      const distance = offset + 1;
-      score += weight * Math.max(raw[index - distance] ?? 0, raw[index + distance] ?? 0);
-    });
-    return timeWanted && timeMention.test(texts[index] ?? '') ? score * timeCueBoost : score;
-  });
+  return raw.map((own, index) =>
+    contextualScore(
+      own,
+      neighbourWeights.map((_, offset) => Math.max(raw[index - offset - 1] ?? 0, raw[index + offset + 1] ?? 0)),
+      texts[index] ?? '',
+      timeWanted,
+    ),
+  );
 }

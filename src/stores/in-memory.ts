@@ -26,7 +26,14 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
-import { contextualScores } from './contextual-ranking.js';
+import { asksForTime } from './contextual-ranking.js';
+import {
+  type MemoryContext,
+  planCandidates,
+  type RankCandidate,
+  rankCandidates,
+  rankingSettings,
+} from './local/ranking.js';
 import { restatementOverlap, searchTerms, terms } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
@@ -56,10 +63,6 @@ const optionsSchema = z
   )
   .strict();
 
-// BM25 parameters: the usual defaults (Robertson; Lucene and SQLite FTS5 use the same).
-const k1 = 1.2;
-const b = 0.75;
-
 const defaultSearchLimit = 8;
 const defaultListLimit = 100;
 const maxListLimit = 1000;
@@ -75,13 +78,28 @@ interface HistoryChange {
 interface StoredMemory {
   memory: Memory;
   terms: string[];
-  /** How often each term occurs, kept with the memory so a search does not count them again. */
-  counts: Map<string, number>;
   /** Text compared for exact restatements: case, width and spacing do not make a new fact. */
   normalisedText: string;
-  /** Write order, so that memories changed within the same millisecond still sort newest first. */
+  /** Change order, so that memories changed within the same millisecond still sort newest first. */
   sequence: number;
+  /** Write order, fixed when the memory is added: what neighbours in a search are. */
+  key: number;
 }
+
+/**
+ * The memories of one exact scope, indexed: by term (search, restatements), by normalised text
+ * (exact restatements), in write order (neighbours), with their total length (BM25).
+ */
+interface ScopeGroup {
+  scope: Memory['scope'];
+  members: StoredMemory[];
+  postings: Map<string, Set<StoredMemory>>;
+  byText: Map<string, Set<StoredMemory>>;
+  totalTerms: number;
+}
+
+// The scope field a group is found by, most selective first (as the local store's indexes).
+const lookupFields = ['runId', 'userId', 'agentId'] as const;
 
 /**
  * Creates a store that keeps memories in this process's memory. Search ranks by BM25 over
@@ -98,27 +116,94 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
   const { duplicateThreshold = 0.85 } = parsed.data;
 
   const memories = new Map<string, StoredMemory>();
-  // The memories of each exact scope, so looking for a restated fact reads one scope, not the store.
-  const byScope = new Map<string, Map<string, StoredMemory>>();
+  const byKey = new Map<number, StoredMemory>();
+  // The memories of each exact scope, and the groups of each scope id, so that a search or a
+  // restatement check reads its own scope's index, never the whole store.
+  const byScope = new Map<string, ScopeGroup>();
+  const byField = new Map<string, Set<ScopeGroup>>();
   const histories = new Map<string, HistoryEntry[]>();
+  let sequence = 0;
+  let nextKey = 0;
+  let closed = false;
+
+  function groupOf(scope: Memory['scope']): ScopeGroup {
+    const key = scopeKey(scope);
+    let group = byScope.get(key);
+    if (!group) {
+      group = { scope: { ...scope }, members: [], postings: new Map(), byText: new Map(), totalTerms: 0 };
+      byScope.set(key, group);
+      for (const field of lookupFields) {
+        const id = scope[field];
+        if (id === undefined) continue;
+        const fieldKey = `${field}:${id}`;
+        byField.set(fieldKey, (byField.get(fieldKey) ?? new Set()).add(group));
+      }
+    }
+    return group;
+  }
+
+  /** The groups inside a searched scope. */
+  function groupsIn(scope: Memory['scope']): ScopeGroup[] {
+    const field = lookupFields.find((name) => scope[name] !== undefined);
+    const found = field ? byField.get(`${field}:${scope[field]}`) : undefined;
+    return [...(found ?? [])].filter((group) => scopeMatches(group.scope, scope));
+  }
+
+  function index(group: ScopeGroup, stored: StoredMemory): void {
+    for (const term of new Set(stored.terms)) {
+      let holders = group.postings.get(term);
+      if (!holders) {
+        holders = new Set();
+        group.postings.set(term, holders);
+      }
+      holders.add(stored);
+    }
+    let sameText = group.byText.get(stored.normalisedText);
+    if (!sameText) {
+      sameText = new Set();
+      group.byText.set(stored.normalisedText, sameText);
+    }
+    sameText.add(stored);
+    group.totalTerms += stored.terms.length;
+  }
+
+  function unindex(group: ScopeGroup, stored: StoredMemory): void {
+    for (const term of new Set(stored.terms)) {
+      const holders = group.postings.get(term);
+      holders?.delete(stored);
+      if (holders?.size === 0) group.postings.delete(term);
+    }
+    const sameText = group.byText.get(stored.normalisedText);
+    sameText?.delete(stored);
+    if (sameText?.size === 0) group.byText.delete(stored.normalisedText);
+    group.totalTerms -= stored.terms.length;
+  }
+
+  /** Changes a stored memory's text, keeping its group's indexes in step. */
+  function retext(stored: StoredMemory, text: string): void {
+    const group = groupOf(stored.memory.scope);
+    unindex(group, stored);
+    stored.memory.text = text;
+    Object.assign(stored, indexed(text));
+    index(group, stored);
+  }
 
   function put(stored: StoredMemory): void {
     memories.set(stored.memory.id, stored);
-    const key = scopeKey(stored.memory.scope);
-    let scoped = byScope.get(key);
-    if (!scoped) {
-      scoped = new Map();
-      byScope.set(key, scoped);
-    }
-    scoped.set(stored.memory.id, stored);
+    byKey.set(stored.key, stored);
+    const group = groupOf(stored.memory.scope);
+    group.members.push(stored);
+    index(group, stored);
   }
 
   function remove(stored: StoredMemory): void {
     memories.delete(stored.memory.id);
-    byScope.get(scopeKey(stored.memory.scope))?.delete(stored.memory.id);
+    byKey.delete(stored.key);
+    const group = groupOf(stored.memory.scope);
+    const at = positionOf(group.members, stored.key);
+    if (group.members[at] === stored) group.members.splice(at, 1);
+    unindex(group, stored);
   }
-  let sequence = 0;
-  let closed = false;
 
   function assertOpen(operation: StoreError['operation']): void {
     if (closed) {
@@ -136,35 +221,129 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     histories.set(memoryId, entries);
   }
 
-  /** Memories in the scope, unexpired, of the wanted types and metadata. */
-  function visible(scope: ListOptions['scope'], types?: MemoryType[], filters?: MetadataFilter): StoredMemory[] {
-    const now = Date.now();
-    const found: StoredMemory[] = [];
-    for (const stored of memories.values()) {
-      const { memory } = stored;
-      if (isExpired(memory, now) || !scopeMatches(memory.scope, scope)) continue;
-      if (types && (memory.type === undefined || !types.includes(memory.type))) continue;
-      if (filters && !metadataMatches(memory.metadata, filters)) continue;
-      found.push(stored);
-    }
-    return found;
+  /** Whether a search or list of these types and metadata may return the memory now. */
+  function visibleTo(types: MemoryType[] | undefined, filters: MetadataFilter | undefined, now: number) {
+    return ({ memory }: StoredMemory): boolean =>
+      !isExpired(memory, now) &&
+      (!types || (memory.type !== undefined && types.includes(memory.type))) &&
+      (!filters || metadataMatches(memory.metadata, filters));
   }
 
-  function findRestated(fact: { text: string; type: MemoryType | undefined }, key: string): StoredMemory | undefined {
-    const normalisedText = normalise(fact.text);
-    const factTerms = terms(fact.text);
+  function findRestated(
+    fact: { text: string; type: MemoryType | undefined },
+    scope: Memory['scope'],
+  ): StoredMemory | undefined {
+    const group = byScope.get(scopeKey(scope));
+    if (!group) return undefined;
     const now = Date.now();
+    const same = (stored: StoredMemory) => stored.memory.type === fact.type && !isExpired(stored.memory, now);
+    for (const stored of group.byText.get(normalise(fact.text)) ?? []) if (same(stored)) return stored;
+    // Two texts made only of stop words would overlap completely without saying the same thing.
+    const factTerms = terms(fact.text);
+    const distinct = [...new Set(factTerms)];
+    if (distinct.length === 0) return undefined;
+    // An overlap of the threshold needs that share of the fact's terms in common, so a restated
+    // memory holds one of any (n - that + 1) of them: the rarest are looked up.
+    const probeCount = Math.max(1, distinct.length - Math.ceil(duplicateThreshold * distinct.length - 1e-9) + 1);
+    const probes = distinct
+      .sort((x, y) => (group.postings.get(x)?.size ?? 0) - (group.postings.get(y)?.size ?? 0))
+      .slice(0, probeCount);
+    const candidates = new Set<StoredMemory>();
+    for (const probe of probes) for (const stored of group.postings.get(probe) ?? []) candidates.add(stored);
     let best: { stored: StoredMemory; overlap: number } | undefined;
-    for (const stored of byScope.get(key)?.values() ?? []) {
-      const { memory } = stored;
-      if (memory.type !== fact.type || isExpired(memory, now)) continue;
-      if (stored.normalisedText === normalisedText) return stored;
-      // Two texts made only of stop words would overlap completely without saying the same thing.
-      if (factTerms.length === 0 || stored.terms.length === 0) continue;
+    for (const stored of [...candidates].sort((x, y) => x.key - y.key)) {
+      if (!same(stored) || stored.terms.length === 0) continue;
       const overlap = restatementOverlap(factTerms, stored.terms);
       if (overlap >= duplicateThreshold && overlap > (best?.overlap ?? 0)) best = { stored, overlap };
     }
     return best?.stored;
+  }
+
+  /** The nearest visible memories before and after `key` (at most two each), across the groups. */
+  function neighboursOf(
+    groups: ScopeGroup[],
+    key: number,
+    visible: (stored: StoredMemory) => boolean,
+  ): Pick<MemoryContext, 'before' | 'after'> {
+    const before: number[] = [];
+    const after: number[] = [];
+    for (const group of groups) {
+      const at = positionOf(group.members, key);
+      for (let index = at - 1, taken = 0; index >= 0 && taken < 2; index -= 1) {
+        const stored = group.members[index] as StoredMemory;
+        if (!visible(stored)) continue;
+        before.push(stored.key);
+        taken += 1;
+      }
+      const start = group.members[at]?.key === key ? at + 1 : at;
+      for (let index = start, taken = 0; index < group.members.length && taken < 2; index += 1) {
+        const stored = group.members[index] as StoredMemory;
+        if (!visible(stored)) continue;
+        after.push(stored.key);
+        taken += 1;
+      }
+    }
+    if (groups.length === 1) return { before, after };
+    return { before: before.sort((x, y) => y - x).slice(0, 2), after: after.sort((x, y) => x - y).slice(0, 2) };
+  }
+
+  function search(query: string, options: SearchOptions): MemoryHit[] {
+    const scope = parseScope(options.scope);
+    const queryTerms = [...new Set(searchTerms(query))];
+    const limit = Math.max(0, options.limit ?? defaultSearchLimit);
+    if (queryTerms.length === 0 || limit === 0) return [];
+    const groups = groupsIn(scope);
+    let size = 0;
+    let totalTerms = 0;
+    for (const group of groups) {
+      size += group.members.length;
+      totalTerms += group.totalTerms;
+    }
+    if (size === 0) return [];
+    const now = Date.now();
+    const visible = visibleTo(options.types, options.filters, now);
+    const holders: Array<Iterable<StoredMemory>> = [];
+    const documentFrequency = new Map<string, number>();
+    for (const term of queryTerms) {
+      const found = groups.length === 1 ? groups[0]?.postings.get(term) : undefined;
+      const list = found ?? groups.flatMap((group) => [...(group.postings.get(term) ?? [])]);
+      holders.push(list);
+      documentFrequency.set(term, found ? found.size : (list as StoredMemory[]).length);
+    }
+    // The local store's plan: the oldest memories of a common term stand for it.
+    const { termPostingLimit, wholeScopeSize } = rankingSettings;
+    const plan =
+      size <= wholeScopeSize
+        ? { keys: new Set<number>(), wholeScope: true }
+        : planCandidates(
+            holders.map((found) => {
+              const keys = [...found].map((stored) => stored.key);
+              return keys.length <= termPostingLimit ? keys : keys.sort((x, y) => x - y).slice(0, termPostingLimit + 1);
+            }),
+            size,
+            limit,
+          );
+    const chosen = new Set<StoredMemory>();
+    if (plan.wholeScope) for (const found of holders) for (const stored of found) chosen.add(stored);
+    else for (const key of plan.keys) chosen.add(byKey.get(key) as StoredMemory);
+    const candidates: Array<RankCandidate & { stored: StoredMemory }> = [];
+    for (const stored of chosen) {
+      if (!visible(stored)) continue;
+      candidates.push({ key: stored.key, terms: stored.terms, updatedAt: stored.memory.updatedAt.getTime(), stored });
+    }
+    const withText = asksForTime(query);
+    const contextOf = (keys: number[]) =>
+      new Map<number, MemoryContext>(
+        keys.map((key) => [
+          key,
+          { text: withText ? (byKey.get(key)?.memory.text ?? '') : '', ...neighboursOf(groups, key, visible) },
+        ]),
+      );
+    const statistics = { size, totalTerms, documentFrequency };
+    const threshold = options.threshold ?? 0;
+    return rankCandidates(query, queryTerms, candidates, statistics, contextOf, { limit, threshold, now }).map(
+      ({ candidate, score, parts }) => ({ ...copy(candidate.stored.memory), score, scoreParts: parts }),
+    );
   }
 
   function addFact(fact: FactInput, options: AddOptions, scope: Memory['scope']): MemoryChange | undefined {
@@ -173,16 +352,16 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const now = new Date();
     const saidAt = fact.createdAt ? new Date(fact.createdAt) : now;
     const metadata = structuredClone({ ...options.metadata, ...fact.metadata });
-    const restated = findRestated({ text, type: fact.type }, scopeKey(scope));
+    const restated = findRestated({ text, type: fact.type }, scope);
     if (restated) {
       const { memory } = restated;
       const previousText = memory.text;
-      memory.text = text;
+      retext(restated, text);
       memory.metadata = { ...memory.metadata, ...metadata };
       // A back-filled restatement said before the last update must not make the memory look older.
       if (saidAt > memory.updatedAt) memory.updatedAt = saidAt;
       if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
-      Object.assign(restated, { ...indexed(text), sequence: ++sequence });
+      restated.sequence = ++sequence;
       record(memory.id, { event: 'UPDATE', oldText: previousText, newText: text, reason: options.reason }, now);
       return { event: 'UPDATE', id: memory.id, text, previousText };
     }
@@ -196,7 +375,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     };
     if (fact.type !== undefined) memory.type = fact.type;
     if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
-    put({ memory, ...indexed(text), sequence: ++sequence });
+    put({ memory, ...indexed(text), sequence: ++sequence, key: ++nextKey });
     record(memory.id, { event: 'ADD', newText: text, reason: options.reason }, now);
     return { event: 'ADD', id: memory.id, text };
   }
@@ -208,16 +387,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     async search(query: string, options: SearchOptions): Promise<MemoryHit[]> {
       assertOpen('search');
       options.signal?.throwIfAborted();
-      const scope = parseScope(options.scope);
-      const queryTerms = [...new Set(searchTerms(query))];
-      if (queryTerms.length === 0) return [];
-      const candidates = visible(scope, options.types, options.filters);
-      const ranked = rank(query, queryTerms, candidates)
-        .filter((hit) => hit.score >= (options.threshold ?? 0))
-        .sort((x, y) => y.score - x.score || newestFirst(x.stored, y.stored));
-      return ranked
-        .slice(0, Math.max(0, options.limit ?? defaultSearchLimit))
-        .map(({ stored, score }) => ({ ...copy(stored.memory), score }));
+      return search(query, options);
     },
 
     async add(write: MemoryWrite, options: AddOptions): Promise<MemoryChange[]> {
@@ -251,7 +421,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const scope = parseScope(options.scope);
       const limit = Math.min(Math.max(0, options.limit ?? defaultListLimit), maxListLimit);
       const offset = Math.max(0, options.offset ?? 0);
-      return visible(scope, options.types, options.filters)
+      const visible = visibleTo(options.types, options.filters, Date.now());
+      return groupsIn(scope)
+        .flatMap((group) => group.members.filter(visible))
         .sort(newestFirst)
         .slice(offset, offset + limit)
         .map((stored) => copy(stored.memory));
@@ -272,10 +444,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const { memory } = stored;
       const previousText = memory.text;
       const now = new Date();
-      if (text !== undefined) {
-        memory.text = text;
-        Object.assign(stored, indexed(text));
-      }
+      if (text !== undefined) retext(stored, text);
       if (patch.type !== undefined) memory.type = patch.type;
       if (patch.metadata !== undefined) memory.metadata = structuredClone(patch.metadata);
       if (patch.expiresAt === null) delete memory.expiresAt;
@@ -300,15 +469,20 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const parsedScope = parseScope(scope);
       const now = new Date();
       let deleted = 0;
-      for (const [id, stored] of memories) {
-        if (!scopeMatches(stored.memory.scope, parsedScope)) continue;
-        remove(stored);
-        // Forgetting a user must not leave their words behind in the history: keep only that
-        // changes, and the deletion, happened.
-        const scrubbed = (histories.get(id) ?? []).map(({ oldText, newText, ...entry }) => entry);
-        histories.set(id, scrubbed);
-        record(id, { event: 'DELETE' }, now);
-        deleted += 1;
+      for (const group of groupsIn(parsedScope)) {
+        byScope.delete(scopeKey(group.scope));
+        for (const field of lookupFields) byField.get(`${field}:${group.scope[field]}`)?.delete(group);
+        for (const stored of group.members) {
+          const id = stored.memory.id;
+          memories.delete(id);
+          byKey.delete(stored.key);
+          // Forgetting a user must not leave their words behind in the history: keep only that
+          // changes, and the deletion, happened.
+          const scrubbed = (histories.get(id) ?? []).map(({ oldText, newText, ...entry }) => entry);
+          histories.set(id, scrubbed);
+          record(id, { event: 'DELETE' }, now);
+          deleted += 1;
+        }
       }
       return deleted;
     },
@@ -325,78 +499,29 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     async close(): Promise<void> {
       closed = true;
       memories.clear();
+      byKey.clear();
       byScope.clear();
+      byField.clear();
       histories.clear();
     },
   };
 }
 
-/**
- * BM25 over the candidates, which are also the corpus the term statistics come from, adjusted by
- * `contextualScores` (neighbouring memories in write order, time cues). The raw score is
- * normalised to 0..1 as `x / (x + 1)`, where `x` is the score divided by the sum of the query
- * terms' IDF: a lone memory holding every query term once, at average length, scores 0.5, and
- * denser matches approach 1. The transform keeps the order and does not depend on corpus size.
- */
-function rank(
-  query: string,
-  queryTerms: string[],
-  candidates: StoredMemory[],
-): Array<{ stored: StoredMemory; score: number }> {
-  if (candidates.length === 0) return [];
-  // One pass reads each candidate's frequency of each query term: the document frequencies and the
-  // scores below come from this table, so a search touches every memory's counts once.
-  const width = queryTerms.length;
-  const frequencies = new Float64Array(candidates.length * width);
-  const containing = new Array<number>(width).fill(0);
-  let totalLength = 0;
-  candidates.forEach((stored, index) => {
-    totalLength += stored.terms.length;
-    for (let column = 0; column < width; column += 1) {
-      const frequency = stored.counts.get(queryTerms[column] ?? '');
-      if (frequency === undefined) continue;
-      frequencies[index * width + column] = frequency;
-      containing[column] = (containing[column] ?? 0) + 1;
-    }
-  });
-  const averageLength = totalLength / candidates.length || 1;
-  // Lucene's variant: always positive, so a term found in most memories still counts a little.
-  const idf = containing.map((count) => Math.log(1 + (candidates.length - count + 0.5) / (count + 0.5)));
-  const idfSum = idf.reduce((sum, value) => sum + value, 0);
-  const raws = candidates.map((stored, index) => {
-    const lengthNorm = k1 * (1 - b + (b * stored.terms.length) / averageLength);
-    let raw = 0;
-    for (let column = 0; column < width; column += 1) {
-      const frequency = frequencies[index * width + column] ?? 0;
-      if (frequency > 0) raw += ((idf[column] ?? 0) * frequency * (k1 + 1)) / (frequency + lengthNorm);
-    }
-    return raw;
-  });
-  const scores = contextualScores(
-    raws,
-    candidates.map((stored) => stored.memory.text),
-    query,
-  );
-  const hits: Array<{ stored: StoredMemory; score: number }> = [];
-  candidates.forEach((stored, index) => {
-    const score = scores[index] ?? 0;
-    if (score <= 0) return;
-    const relative = score / idfSum;
-    hits.push({ stored, score: relative / (relative + 1) });
-  });
-  return hits;
-}
-
 /** What a memory's text is searched and compared by. */
-function indexed(text: string): Pick<StoredMemory, 'terms' | 'counts' | 'normalisedText'> {
-  const textTerms = terms(text);
-  return { terms: textTerms, counts: termCounts(textTerms), normalisedText: normalise(text) };
+function indexed(text: string): Pick<StoredMemory, 'terms' | 'normalisedText'> {
+  return { terms: terms(text), normalisedText: normalise(text) };
 }
 
-function termCounts(list: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const term of list) counts.set(term, (counts.get(term) ?? 0) + 1);
-  return counts;
+/** Where `key` is, or would go, in members sorted by key. */
+function positionOf(members: StoredMemory[], key: number): number {
+  let low = 0;
+  let high = members.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((members[middle] as StoredMemory).key < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function newestFirst(x: StoredMemory, y: StoredMemory): number {

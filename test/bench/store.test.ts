@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatStoreResult, generateWorkload, runStoreBench } from '../../bench/store.js';
+import {
+  formatOneScopeResult,
+  formatStoreResult,
+  generateWorkload,
+  runOneScopeBench,
+  runStoreBench,
+} from '../../bench/store.js';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -20,6 +26,24 @@ describe('store benchmark', () => {
     for (const fact of first.users[0]?.facts ?? []) expect(fact.text.split(' ').length).toBeGreaterThan(5);
     const users = new Set(first.users.map((user) => user.scope.userId));
     expect(first.queries.every((query) => users.has(query.scope.userId))).toBe(true);
+  });
+
+  it('measures one scope holding every memory: search, the standing-preferences list, recall', async () => {
+    const results = await runOneScopeBench({ sizes: [300], queryCount: 40 });
+    for (const name of ['local', 'memory']) {
+      const result = results['300']?.[name];
+      expect(result, name).toMatchObject({
+        addsPerSec: expect.any(Number),
+        searchP50Ms: expect.any(Number),
+        searchP95Ms: expect.any(Number),
+        listP50Ms: expect.any(Number),
+        listP95Ms: expect.any(Number),
+      });
+      expect(result?.memories).toBeGreaterThan(100);
+      expect(result?.memories).toBeLessThanOrEqual(300);
+      expect(result?.recallAt8).toBeGreaterThan(50);
+    }
+    expect(formatOneScopeResult(results)).toMatch(/^\| memories in one scope \| store/);
   });
 
   it('measures each store at each size and writes the JSON keys the dispatcher reads', async () => {

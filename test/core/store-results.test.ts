@@ -32,6 +32,14 @@ describe('checking what a store returned', () => {
     expect(hits[0]?.score).toBe(1);
   });
 
+  it('passes how a score was made through, and refuses a malformed account of it', () => {
+    const scoreParts = { words: 0.4, neighbours: 0.1, recency: 0.98 };
+    expect(checkHits([{ ...hit, scoreParts }], 'test', scope).hits[0]?.scoreParts).toEqual(scoreParts);
+    const converted = checkHits([{ ...hit, createdAt: hit.createdAt.toISOString(), scoreParts }], 'test', scope);
+    expect(converted.hits[0]?.scoreParts).toEqual(scoreParts);
+    expect(() => checkHits([{ ...hit, scoreParts: { words: 'high' } }], 'test', scope)).toThrow(/\[0\.scoreParts/);
+  });
+
   it('names what is wrong in a malformed answer', () => {
     expect(() => checkHits([{ ...hit, createdAt: 'yesterday' }], 'test', scope)).toThrow(StoreError);
     expect(() => checkHits([{ ...hit, score: Number.NaN }], 'test', scope)).toThrow(/\[0\.score\]/);

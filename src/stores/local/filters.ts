@@ -12,6 +12,8 @@ import { scopeColumns } from './rows.js';
 export interface Condition {
   sql: string;
   params: unknown[];
+  /** The `memories` index of the scope column the condition looks rows up by (scope plus rowid). */
+  index?: string;
 }
 
 /** What a read filters on. */
@@ -32,6 +34,8 @@ export function visibleCondition({ scope, types, filters, now }: VisibleFilter):
   const scopePart = scopeMatch(scope, false);
   const parts: string[] = [scopePart.sql, 'm.deleted_at IS NULL', '(m.expires_at IS NULL OR m.expires_at > ?)'];
   const params: unknown[] = [...scopePart.params, now];
+  const condition: Condition = { sql: '', params };
+  if (scopePart.index) condition.index = scopePart.index;
   if (types !== undefined) {
     // An empty list asks for no type at all, so it matches nothing (as in the in-memory store).
     if (types.length === 0) parts.push('0');
@@ -41,11 +45,12 @@ export function visibleCondition({ scope, types, filters, now }: VisibleFilter):
     }
   }
   for (const [key, wanted] of Object.entries(filters ?? {})) {
-    const condition = metadataCondition(key, Array.isArray(wanted) ? wanted : [wanted]);
-    parts.push(condition.sql);
-    params.push(...condition.params);
+    const metadata = metadataCondition(key, Array.isArray(wanted) ? wanted : [wanted]);
+    parts.push(metadata.sql);
+    params.push(...metadata.params);
   }
-  return { sql: parts.join(' AND '), params };
+  condition.sql = parts.join(' AND ');
+  return condition;
 }
 
 /**
@@ -60,7 +65,10 @@ export function sameScopeAndTypeCondition(scope: Scope, type: MemoryType | undef
   };
 }
 
-/** Every row of the scope, deleted or expired ones included: what `deleteAll` removes. */
+/**
+ * Every row of the scope, deleted or expired ones included: what `deleteAll` removes, and the rows
+ * (of `memories` or `scope_stats`, aliased `m`) a search's statistics count.
+ */
 export function scopeCondition(scope: Scope): Condition {
   return scopeMatch(scope, false);
 }
@@ -70,6 +78,7 @@ export function scopeCondition(scope: Scope): Condition {
 // compared with a unary + so that SQLite, which has no statistics on a new file, cannot pick the
 // index of an agent shared by every user (or of the absent run_id, NULL in every row).
 const indexPreference = [2, 0, 1] as const;
+const scopeIndexes = ['memories_user_seq', 'memories_agent_seq', 'memories_run_seq'] as const;
 
 /**
  * Every field the scope gives, compared exactly; with `exact`, the fields it does not give must be
@@ -87,7 +96,9 @@ function scopeMatch(scope: Scope, exact: boolean): Condition {
       params.push(value);
     } else if (exact) parts.push(`${column} IS NULL`);
   });
-  return { sql: parts.join(' AND ') || '0', params };
+  const condition: Condition = { sql: parts.join(' AND ') || '0', params };
+  if (indexed !== undefined) condition.index = scopeIndexes[indexed];
+  return condition;
 }
 
 // json_each compares the key exactly (no JSON path to escape) and tells strings, numbers and

@@ -333,7 +333,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
             now: Date.now(),
           }),
         );
-        return found.map(({ row, score }) => ({ ...rowToMemory(row), score }));
+        return found.map(({ row, score, parts }) => ({ ...rowToMemory(row), score, scoreParts: parts }));
       });
     },
 
@@ -390,14 +390,25 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       return run('list', async (connection) => {
         const scope = parseScope(listOptions.scope);
         const { limit = defaultListLimit, offset = 0, types, filters } = validate(listSchema, listOptions);
+        const wanted = Math.min(limit, maxListLimit);
         const rows = await connection.read(() => {
-          const visible = visibleCondition({ scope, types, filters, now: Date.now() });
-          return connection
-            .statement(
-              `SELECT ${memoryColumns} FROM memories AS m WHERE ${visible.sql}
-               ORDER BY m.updated_at DESC, m.seq DESC LIMIT ? OFFSET ?`,
-            )
-            .all(...visible.params, Math.min(limit, maxListLimit), offset) as MemoryRow[];
+          const now = Date.now();
+          const newest = (only: string[] | undefined, count: number, skip: number) => {
+            const visible = visibleCondition({ scope, types: only, filters, now });
+            return connection
+              .statement(
+                `SELECT ${memoryColumns} FROM memories AS m WHERE ${visible.sql}
+                 ORDER BY m.updated_at DESC, m.seq DESC LIMIT ? OFFSET ?`,
+              )
+              .all(...visible.params, count, skip) as MemoryRow[];
+          };
+          if (types === undefined || types.length <= 1) return newest(types, wanted, offset);
+          // One walk of the (scope, type, updated_at) index per type, merged: SQLite would otherwise
+          // read every memory of those types to sort them.
+          return [...new Set(types)]
+            .flatMap((type) => newest([type], offset + wanted, 0))
+            .sort((x, y) => y.updated_at - x.updated_at || y.seq - x.seq)
+            .slice(offset, offset + wanted);
         });
         return rows.map(rowToMemory);
       });

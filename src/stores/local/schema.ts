@@ -12,7 +12,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** The schema version this code writes. */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
 
 /** `application_id` of a with-memory file: 'WMEM'. */
 export const applicationId = 0x574d454d;
@@ -91,6 +91,68 @@ const migrations: Migration[] = [
         DELETE FROM memories_fts WHERE rowid = old.seq;
         DELETE FROM memory_vectors WHERE memory_seq = old.seq;
       END;
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      -- How many memories (not deleted) and terms each exact scope holds: the BM25 statistics of a
+      -- search, read without counting the scope. Kept by the triggers below.
+      CREATE TABLE scope_stats (
+        scope_key TEXT PRIMARY KEY,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        app_id TEXT,
+        memories INTEGER NOT NULL,
+        terms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX scope_stats_user ON scope_stats (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX scope_stats_agent ON scope_stats (agent_id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX scope_stats_run ON scope_stats (run_id) WHERE run_id IS NOT NULL;
+      INSERT INTO scope_stats (scope_key, user_id, agent_id, run_id, app_id, memories, terms)
+        SELECT json_array(user_id, agent_id, run_id, app_id), user_id, agent_id, run_id, app_id, count(*),
+          sum(CASE WHEN terms = '' THEN 0 ELSE length(terms) - length(replace(terms, ' ', '')) + 1 END)
+        FROM memories WHERE deleted_at IS NULL GROUP BY user_id, agent_id, run_id, app_id;
+
+      CREATE TRIGGER scope_stats_added AFTER INSERT ON memories WHEN new.deleted_at IS NULL BEGIN
+        INSERT INTO scope_stats (scope_key, user_id, agent_id, run_id, app_id, memories, terms)
+          VALUES (json_array(new.user_id, new.agent_id, new.run_id, new.app_id), new.user_id, new.agent_id,
+            new.run_id, new.app_id, 1,
+            CASE WHEN new.terms = '' THEN 0 ELSE length(new.terms) - length(replace(new.terms, ' ', '')) + 1 END)
+          ON CONFLICT (scope_key) DO UPDATE SET memories = memories + 1, terms = terms + excluded.terms;
+      END;
+      CREATE TRIGGER scope_stats_changed AFTER UPDATE OF terms, deleted_at, user_id, agent_id, run_id, app_id
+        ON memories BEGIN
+        UPDATE scope_stats SET memories = memories - 1,
+          terms = terms - CASE WHEN old.terms = '' THEN 0 ELSE length(old.terms) - length(replace(old.terms, ' ', '')) + 1 END
+          WHERE old.deleted_at IS NULL AND scope_key = json_array(old.user_id, old.agent_id, old.run_id, old.app_id);
+        INSERT INTO scope_stats (scope_key, user_id, agent_id, run_id, app_id, memories, terms)
+          SELECT json_array(new.user_id, new.agent_id, new.run_id, new.app_id), new.user_id, new.agent_id,
+            new.run_id, new.app_id, 1,
+            CASE WHEN new.terms = '' THEN 0 ELSE length(new.terms) - length(replace(new.terms, ' ', '')) + 1 END
+          WHERE new.deleted_at IS NULL
+          ON CONFLICT (scope_key) DO UPDATE SET memories = memories + 1, terms = terms + excluded.terms;
+        DELETE FROM scope_stats WHERE memories <= 0;
+      END;
+      CREATE TRIGGER scope_stats_removed AFTER DELETE ON memories WHEN old.deleted_at IS NULL BEGIN
+        UPDATE scope_stats SET memories = memories - 1,
+          terms = terms - CASE WHEN old.terms = '' THEN 0 ELSE length(old.terms) - length(replace(old.terms, ' ', '')) + 1 END
+          WHERE scope_key = json_array(old.user_id, old.agent_id, old.run_id, old.app_id);
+        -- An emptied scope leaves no row: its ids must not outlive deleteAll in the file.
+        DELETE FROM scope_stats WHERE scope_key = json_array(old.user_id, old.agent_id, old.run_id, old.app_id)
+          AND memories <= 0;
+      END;
+
+      -- Scope plus rowid: a memory's neighbours in write order are an index step away. Scope, type
+      -- and time: the newest memories of some types (standing preferences) without a scan. The
+      -- scope and time indexes of version 1 stay: the newest memories of any type.
+      CREATE INDEX memories_user_seq ON memories (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX memories_agent_seq ON memories (agent_id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX memories_run_seq ON memories (run_id) WHERE run_id IS NOT NULL;
+      CREATE INDEX memories_user_type ON memories (user_id, type, updated_at) WHERE user_id IS NOT NULL;
+      CREATE INDEX memories_agent_type ON memories (agent_id, type, updated_at) WHERE agent_id IS NOT NULL;
+      CREATE INDEX memories_run_type ON memories (run_id, type, updated_at) WHERE run_id IS NOT NULL;
     `,
   },
 ];

@@ -1,4 +1,4 @@
-import { MemoryError, StoreError, type StoreOperation } from '../../core/errors.js';
+import { StoreError, type StoreOperation } from '../../core/errors.js';
 
 /** Error codes of Node's network stack that mean "could not talk to the server", worth a retry. */
 const networkCodes = new Set([
@@ -26,7 +26,6 @@ const networkCodes = new Set([
  */
 export function toMem0StoreError(error: unknown, store: string, operation: StoreOperation): StoreError {
   if (error instanceof StoreError) return error;
-  if (MemoryError.isInstance(error) && 'operation' in error && 'retryable' in error) return error as StoreError;
 
   const status = findStatus(error);
   if (status !== undefined) {

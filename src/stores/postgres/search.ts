@@ -2,8 +2,8 @@
  * Finding and ranking search candidates in PostgreSQL, with the local store's ranking
  * (`../local/ranking.ts`): the same terms, BM25, neighbours, vector fusion and recency.
  *
- * A scope of up to `rankingSettings.scanLimit` memories (most users) is read whole, in write
- * order, in one statement found by the scope's index: each row's length, and the terms and text of
+ * A scope of up to `scanLimit` memories (most users) is read whole, in write order, in one
+ * statement found by the scope's index: each row's length, and the terms and text of
  * the rows that hold a query term (the GIN-indexable `terms && query` test, evaluated on the row),
  * so the scores equal the local store's. A larger scope is narrowed first: the rows holding the
  * most distinct query terms (GIN index on `terms`) and, with an embedder, the nearest vectors
@@ -13,14 +13,7 @@
  */
 
 import type { MemoryHit } from '../../core/types.js';
-import {
-  type LexicalCorpus,
-  lexicalScores,
-  type RankCandidate,
-  rankingSettings,
-  recencyFactor,
-  scoreCandidates,
-} from '../local/ranking.js';
+import { type MemoryContext, type RankCandidate, rankCandidates, rankingSettings } from '../local/ranking.js';
 import { type MemoryRow, rowToMemory } from '../local/rows.js';
 import type { SearchRequest } from '../local/search.js';
 import { parameters, visibleCondition } from './conditions.js';
@@ -47,6 +40,9 @@ interface CandidateRow extends Nullable<Omit<MemoryRow, 'seq' | 'updated_at'>> {
 
 type Nullable<T> = { [key in keyof T]: T[key] | null };
 
+/** A scope of at most this many visible memories is read whole, in write order; a larger one is narrowed first. */
+const scanLimit = 2000;
+
 // Read with the candidates that hold a query term, so the best hits need no second statement.
 const hitColumns = ['id', 'text', 'type', 'user_id', 'agent_id', 'run_id', 'app_id'];
 
@@ -59,7 +55,6 @@ export async function searchMemories(
 ): Promise<MemoryHit[]> {
   const { limit, now, queryVector, queryTerms } = request;
   if (limit <= 0) return [];
-  const { scanLimit } = rankingSettings;
   const select = (params: ReturnType<typeof parameters>) => {
     const wanted = `${params.add(queryTerms)}::text[]`;
     const vector = queryVector
@@ -88,44 +83,63 @@ export async function searchMemories(
     params.values,
   );
   if (rows.length === 0) return [];
-  const corpus: LexicalCorpus = { size: rows.length };
-  if (rows.length <= scanLimit) {
-    // The whole scope, in write order: every memory is a candidate, and neighbours count.
-    corpus.wholeSetInWriteOrder = true;
-  } else {
+  // The whole scope, in write order: every memory is a candidate, and neighbours count.
+  let size = rows.length;
+  const wholeScope = rows.length <= scanLimit;
+  if (!wholeScope) {
     const counted = parameters();
-    const [{ size } = { size: 0 }] = await db.query<{ size: number }>(
+    const [{ size: counts } = { size: 0 }] = await db.query<{ size: number }>(
       `SELECT count(*)::float8 AS size FROM ${tables.schema}.memories AS m WHERE ${visibleCondition(counted, request)}`,
       counted.values,
     );
-    corpus.size = size;
+    size = counts;
     rows = await largeScopeCandidates(db, tables, request, select);
   }
-  // Lengths come with every row; terms only with the rows that hold a query term.
-  corpus.averageLength = rows.reduce((sum, row) => sum + row.length, 0) / Math.max(1, rows.length);
-
-  const candidates: RankCandidate[] = rows.map((row) => {
-    const candidate: RankCandidate = { terms: row.terms ?? [], updatedAt: row.updated_at };
-    if (row.text !== null) candidate.text = row.text;
+  // Lengths come with every row; terms only with the rows that hold a query term. In a large scope
+  // the candidates stand for the scope: their average length, their document frequencies.
+  const lengths = rows.reduce((sum, row) => sum + row.length, 0);
+  const totalTerms = wholeScope ? lengths : (lengths / Math.max(1, rows.length)) * size;
+  const documentFrequency = new Map<string, number>();
+  const wanted = new Set(queryTerms);
+  for (const row of rows) {
+    for (const term of new Set(row.terms ?? []))
+      if (wanted.has(term)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
+  }
+  const candidates = rows.map((row) => {
+    const candidate: RankCandidate & { row: CandidateRow } = {
+      key: row.seq,
+      terms: row.terms ?? [],
+      updatedAt: row.updated_at,
+      row,
+    };
     if (row.similarity !== undefined && row.similarity !== null) candidate.similarity = row.similarity;
     return candidate;
   });
-  const scores = scoreCandidates(query, queryTerms, candidates, corpus, now);
-  const best = rows
-    .map((row, index) => ({ row, index, score: scores[index] ?? 0 }))
-    .filter((hit) => hit.score > 0 && hit.score >= request.threshold)
-    .sort((x, y) => y.score - x.score || y.row.updated_at - x.row.updated_at || y.row.seq - x.row.seq)
-    .slice(0, limit);
+  const position = new Map(rows.map((row, index) => [row.seq, index]));
+  const contextOf = (keys: number[]) => {
+    const contexts = new Map<number, MemoryContext>();
+    for (const key of keys) {
+      const index = position.get(key) ?? -1;
+      const near = (offset: number) => (wholeScope ? rows[index + offset]?.seq : undefined);
+      contexts.set(key, {
+        text: rows[index]?.text ?? '',
+        // Neighbours mean something only when the rows are the whole searched set in write order.
+        before: [near(-1), near(-2)].filter((seq): seq is number => seq !== undefined),
+        after: [near(1), near(2)].filter((seq): seq is number => seq !== undefined),
+      });
+    }
+    return contexts;
+  };
+  const best = rankCandidates(query, queryTerms, candidates, { size, totalTerms, documentFrequency }, contextOf, {
+    limit,
+    threshold: request.threshold,
+    now,
+  });
   if (best.length === 0) return [];
 
-  // The parts of the score, for inspection: own words, what the neighbours added, vector, recency.
-  const withNeighbours = lexicalScores(query, queryTerms, candidates, corpus);
-  const ownWords = corpus.wholeSetInWriteOrder
-    ? lexicalScores(query, queryTerms, candidates, { ...corpus, wholeSetInWriteOrder: false })
-    : withNeighbours;
   const bySeq = new Map<number, MemoryRow>();
-  for (const { row } of best) if (row.id !== null) bySeq.set(row.seq, row as MemoryRow);
-  const missing = best.filter(({ row }) => row.id === null).map(({ row }) => row.seq);
+  for (const { candidate } of best) if (candidate.row.id !== null) bySeq.set(candidate.key, candidate.row as MemoryRow);
+  const missing = best.filter(({ candidate }) => candidate.row.id === null).map(({ candidate }) => candidate.key);
   if (missing.length > 0) {
     // Hits found by their vector alone.
     const full = await db.query<MemoryRow>(
@@ -134,23 +148,12 @@ export async function searchMemories(
     );
     for (const row of full) bySeq.set(Number(row.seq), row);
   }
-  return best.flatMap(({ row, index, score }) => {
-    const memoryRow = bySeq.get(row.seq);
+  return best.flatMap(({ candidate, score, parts }) => {
+    const memoryRow = bySeq.get(candidate.key);
     if (!memoryRow) return [];
-    const words = ownWords[index] ?? 0;
-    const candidate = candidates[index];
-    const hit: MemoryHit = {
-      ...rowToMemory(memoryRow),
-      score,
-      scoreParts: {
-        words,
-        neighbours: Math.max(0, (withNeighbours[index] ?? 0) - words),
-        recency: recencyFactor(row.updated_at, now),
-      },
-    };
-    if (candidate?.similarity !== undefined && hit.scoreParts)
-      hit.scoreParts.vector = Math.max(0, candidate.similarity);
-    return [hit];
+    const scoreParts = { ...parts };
+    if (scoreParts.vector !== undefined) scoreParts.vector = Math.max(0, scoreParts.vector);
+    return [{ ...rowToMemory(memoryRow), score, scoreParts }];
   });
 }
 

@@ -1,15 +1,17 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionsError } from '../../../src/core/errors.js';
-import type { Scope } from '../../../src/core/types.js';
+import type { Scope, SearchOptions } from '../../../src/core/types.js';
+import { inMemoryStore } from '../../../src/stores/in-memory.js';
 import { type Embedder, type LocalStore, localStore } from '../../../src/stores/local/index.js';
 import { describeStoreBehaviour, rejection } from '../store-behaviour.js';
+import { madeUpWord } from './made-up-word.js';
 
 const run = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -83,6 +85,48 @@ describe('localStore options and opening', () => {
     expect(hit).toMatchObject({ text: 'The user is allergic to hazelnuts', type: 'profile', scope: user });
   });
 
+  it('brings a file of schema version 1 up to date, and it works as a new one', async () => {
+    // Written by with-memory at schema version 1 (4 + 2 + 1 memories in three scopes, one deleted).
+    mkdirSync(dirname(path), { recursive: true });
+    copyFileSync(join(fixtures, 'schema-v1.db'), path);
+    const store = open();
+    const ana = { userId: 'ana' };
+    const reference = inMemoryStore();
+    for (const text of [
+      'Ana: Did you finally adopt the puppy?',
+      'Ben: Yes! Her name is Miso.',
+      'Ana: Nice.',
+      'Ben: My name is on the list.',
+    ])
+      await reference.add({ facts: [{ text, type: 'event' }] }, { scope: ana });
+    await reference.add(
+      {
+        facts: [
+          { text: 'Prefers window seats on trains', type: 'preference' },
+          { text: 'Works as a nurse in Oslo', type: 'profile' },
+        ],
+      },
+      { scope: { userId: 'ana', agentId: 'travel' } },
+    );
+    const query = 'What is the name of the puppy Ana adopted?';
+    const hits = await store.search(query, { scope: ana });
+    const expected = await reference.search(query, { scope: ana });
+    // The order, not the scores: the fixture's memories are older, and recency takes a little off.
+    expect(hits.map((hit) => hit.text)).toEqual(expected.map((hit) => hit.text));
+    expect((await store.list({ scope: ana, types: ['preference', 'profile'] })).map((memory) => memory.text)).toEqual([
+      'Works as a nurse in Oslo',
+      'Prefers window seats on trains',
+    ]);
+    expect((await store.search('puppy', { scope: { userId: 'bob' } }))[0]?.text).toBe('Owns a puppy called Rex');
+    await store.add({ facts: [{ text: 'Ana adopted a second puppy, Tofu' }] }, { scope: ana });
+    expect((await store.search('puppy Tofu', { scope: ana }))[0]?.text).toBe('Ana adopted a second puppy, Tofu');
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    db.close();
+    await reference.close();
+  });
+
   it('refuses a file written by a newer schema version, and leaves it untouched', async () => {
     await open().add({ facts: [{ text: 'The user owns a kayak' }] }, { scope: user });
     await stores[0]?.close();
@@ -95,7 +139,7 @@ describe('localStore options and opening', () => {
     const error = await rejection(open().search('kayak', { scope: user }));
     expect(error.operation).toBe('open');
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/newer version of with-memory \(schema version 99; this version reads up to 1\)/);
+    expect(error.message).toMatch(/newer version of with-memory \(schema version 99; this version reads up to 2\)/);
     expect(error.message).toMatch(/upgrade with-memory/);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
@@ -150,3 +194,54 @@ describe('localStore options and opening', () => {
 });
 
 describeStoreBehaviour('localStore', { open, openOther: () => open({ path: join(folder, 'copy.db') }) });
+
+describe('localStore search in a large scope', () => {
+  it('ranks as the in-memory store does when it reads only the matches and their neighbours', async () => {
+    // Over 500 memories a search reads the index instead of the scope. Other scopes' memories are
+    // written in between, some memories are of another type or deleted: neighbours in write order
+    // skip them, and the statistics count only the searched scope.
+    const store = open();
+    const memory = inMemoryStore();
+    const stores = [store, memory];
+    const both = async (scope: Scope, facts: Array<{ text: string; type?: string }>) => {
+      const changes = await Promise.all(stores.map((each) => each.add({ facts }, { scope })));
+      return changes.map((list) => list.map((change) => change.id ?? ''));
+    };
+    for (let index = 0; index < 700; index += 1) {
+      const topic = madeUpWord(index % 40, 'ta', 'n');
+      await both(user, [
+        {
+          text: `Turn ${index} about ${topic} and ${madeUpWord(index, 'mi', 'r')}`,
+          type: index % 5 ? 'event' : 'fact',
+        },
+      ]);
+      if (index % 3 === 0) await both({ userId: 'user-2' }, [{ text: `Someone else on ${topic}` }]);
+      if (index % 7 === 0) await both({ userId: 'user-1', agentId: 'helper' }, [{ text: `Helper noted ${topic}` }]);
+      if (index % 11 === 0) {
+        const [localIds, memoryIds] = await both(user, [{ text: `Passing remark ${index} on ${topic}` }]);
+        await store.delete(localIds?.[0] ?? '');
+        await memory.delete(memoryIds?.[0] ?? '');
+      }
+    }
+    const searches: Array<[string, Partial<SearchOptions>]> = [
+      [`When was ${madeUpWord(3, 'ta', 'n')} last year?`, {}],
+      [`${madeUpWord(7, 'ta', 'n')} ${madeUpWord(123, 'mi', 'r')}`, { limit: 20 }],
+      [`${madeUpWord(9, 'ta', 'n')} helper`, { types: ['event'] }],
+      [`${madeUpWord(9, 'ta', 'n')}`, { scope: { userId: 'user-1', agentId: 'helper' } }],
+    ];
+    for (const [query, options] of searches) {
+      const searchOptions = { scope: user, ...options };
+      const local = await store.search(query, searchOptions);
+      const reference = await memory.search(query, searchOptions);
+      expect(local.length).toBeGreaterThan(0);
+      expect(local.map((hit) => hit.text)).toEqual(reference.map((hit) => hit.text));
+      for (const [index, hit] of local.entries()) {
+        expect(hit.score).toBeCloseTo(reference[index]?.score ?? -1, 6);
+        for (const part of ['words', 'neighbours', 'recency'] as const)
+          expect(hit.scoreParts?.[part]).toBeCloseTo(reference[index]?.scoreParts?.[part] ?? -1, 6);
+      }
+    }
+    await memory.close();
+  });
+
+});

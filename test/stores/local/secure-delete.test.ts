@@ -126,6 +126,23 @@ describe('localStore deleteAll', () => {
     expect(fileBytes()).toContain(secondMarkerA.toLowerCase());
   });
 
+  it("leaves no trace of the erased scope's ids, not even in the search statistics", async () => {
+    const store = open();
+    const erased = { userId: 'Ottoline-Brackenbury', agentId: 'Wolfgang-Quillfeather' };
+    await store.add({ facts: [{ text: 'Likes tea' }, { text: 'Lives by the sea' }] }, { scope: erased });
+    const [gone] = await store.add({ facts: [{ text: 'Owns a kite' }] }, { scope: erased });
+    await store.delete(gone?.id ?? '');
+    await store.add({ facts: [{ text: 'Plays the oboe' }] }, { scope: { userId: 'B' } });
+    await store.close();
+    expect(fileBytes()).toContain('ottoline-brackenbury');
+    const again = open();
+    expect(await again.deleteAll({ userId: erased.userId })).toBe(2);
+    await again.close();
+    expect(fileBytes()).not.toContain('ottoline-brackenbury');
+    expect(fileBytes()).not.toContain('wolfgang-quillfeather');
+    expect((await open().search('oboe', { scope: { userId: 'B' } }))[0]?.text).toBe('Plays the oboe');
+  });
+
   it('erases only the scope it is given: an agent of A, not A', async () => {
     const store = open();
     await store.add(
