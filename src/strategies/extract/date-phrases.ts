@@ -135,9 +135,15 @@ export function dateLabel(found: Pick<FoundDate, 'date' | 'relative'>, withYear 
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
+// The last answer per time zone, by minute: every turn asks, and formatting is the slow part. A
+// minute never straddles midnight in any time zone (offsets are whole minutes).
+const lastDates = new Map<string, { minute: number; date: CalendarDate }>();
 
 /** Today's calendar date in `timeZone` (an IANA name such as `Europe/Berlin`). */
 export function calendarDate(now: Date, timeZone: string): CalendarDate {
+  const minute = Math.floor(now.getTime() / 60_000);
+  const last = lastDates.get(timeZone);
+  if (last?.minute === minute) return { ...last.date };
   let format = formats.get(timeZone);
   if (!format) {
     // Building a formatter costs far more than using one: one per time zone, for the process.
@@ -148,7 +154,9 @@ export function calendarDate(now: Date, timeZone: string): CalendarDate {
     if (part.type !== 'literal') found[part.type] = Number(part.value);
     return found;
   }, {});
-  return { year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1 };
+  const date = { year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1 };
+  lastDates.set(timeZone, { minute, date });
+  return { ...date };
 }
 
 function dayMonth(

@@ -433,17 +433,8 @@ function plan(
   // Texts change as the plan goes, so a later sentence of the same turn sees the earlier ones.
   const live = context.stored.map((memory) => ({ memory, text: memory.text, gone: false }));
   const recalledTexts = context.recalled.map((memory) => normalise(memory.text));
-  const normalisedTexts = new Map<string, string>();
-  const normalised = (text: string) => {
-    let found = normalisedTexts.get(text);
-    if (found === undefined) {
-      found = normalise(text);
-      normalisedTexts.set(text, found);
-    }
-    return found;
-  };
   const known = () =>
-    new Set([...live.filter((entry) => !entry.gone).map((entry) => normalised(entry.text)), ...recalledTexts]);
+    new Set([...live.filter((entry) => !entry.gone).map((entry) => normalise(entry.text)), ...recalledTexts]);
   const changes: MemoryOperation[] = [];
   const adds: Array<{ fact: FactInput; reason: string; shape: Shape }> = [];
 
@@ -650,11 +641,22 @@ function lower(text: string | undefined): string {
   return (text ?? '').toLowerCase();
 }
 
+// Every turn that states something compares it with up to 500 stored texts, mostly the same ones
+// as the turn before: their normal forms are kept (a bounded cache, oldest out first).
+const normalForms = new Map<string, string>();
+const normalFormsKept = 5000;
+
 function normalise(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  let found = normalForms.get(text);
+  if (found === undefined) {
+    found = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
+    normalForms.set(text, found);
+    if (normalForms.size > normalFormsKept) normalForms.delete(normalForms.keys().next().value as string);
+  }
+  return found;
 }
 
 function isTimeZone(value: string): boolean {
