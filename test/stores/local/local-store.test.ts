@@ -243,5 +243,4 @@ describe('localStore search in a large scope', () => {
     }
     await memory.close();
   });
-
 });
