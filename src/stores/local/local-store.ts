@@ -36,7 +36,7 @@ import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
 import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from './jsonl.js';
 import { joinTerms, type MemoryRow, memoryColumns, rowToMemory, scopeColumns } from './rows.js';
 import { CannotOpen } from './schema.js';
-import { searchMemories } from './search.js';
+import { type SearchRequest, searchMemories } from './search.js';
 
 /** Options of `localStore`. */
 export interface LocalStoreOptions {
@@ -196,7 +196,7 @@ const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite), z
 const filtersSchema = z.record(z.string(), z.union([metadataValue, z.array(metadataValue)]), {
   error: 'an object of metadata values or arrays of them',
 });
-export const searchSchema = z.object({
+const searchSchema = z.object({
   limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
   threshold: z.number().min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).optional(),
   types: z.array(typeSchema).optional(),
@@ -306,33 +306,9 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
 
     search(query: string, searchOptions: SearchOptions): Promise<MemoryHit[]> {
       return run('search', async (connection) => {
-        searchOptions.signal?.throwIfAborted();
-        const scope = parseScope(searchOptions.scope);
-        const { limit = defaultSearchLimit, threshold = 0, types, filters } = validate(searchSchema, searchOptions);
-        if (typeof query !== 'string') throw new InvalidOptionsError('query', 'a string');
-        const searchTerms = queryTerms(query);
-        let queryVector: Float32Array | undefined;
-        if (embedder && query.trim() !== '') {
-          // A failing embedder costs the vector half of the ranking, not the search.
-          queryVector = await embedTexts(embedder, [query]).then(
-            (vectors) => vectors[0],
-            () => undefined,
-          );
-          searchOptions.signal?.throwIfAborted();
-        }
-        if (searchTerms.length === 0 && !queryVector) return [];
-        const found = await connection.read(() =>
-          searchMemories(connection, query, {
-            scope,
-            types,
-            filters,
-            queryTerms: searchTerms,
-            queryVector,
-            limit,
-            threshold,
-            now: Date.now(),
-          }),
-        );
+        const request = await searchRequest(query, searchOptions, embedder);
+        if (!request) return [];
+        const found = await connection.read(() => searchMemories(connection, query, request));
         return found.map(({ row, score, parts }) => ({ ...rowToMemory(row), score, scoreParts: parts }));
       });
     },
@@ -677,6 +653,33 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
 }
 
 /** Parses with zod; a failure becomes an `InvalidOptionsError` (and, through `run`, a `StoreError`). */
+/**
+ * A search's checked options, its query terms and, with an embedder, its vector (a failing
+ * embedder costs the vector half of the ranking, not the search); `undefined` when the query holds
+ * nothing to search by. Shared with the PostgreSQL store.
+ */
+export async function searchRequest(
+  query: unknown,
+  searchOptions: SearchOptions,
+  embedder: Embedder | undefined,
+): Promise<SearchRequest | undefined> {
+  searchOptions.signal?.throwIfAborted();
+  const scope = parseScope(searchOptions.scope);
+  const { limit = defaultSearchLimit, threshold = 0, types, filters } = validate(searchSchema, searchOptions);
+  if (typeof query !== 'string') throw new InvalidOptionsError('query', 'a string');
+  const terms = queryTerms(query);
+  let queryVector: Float32Array | undefined;
+  if (embedder && query.trim() !== '') {
+    queryVector = await embedTexts(embedder, [query]).then(
+      (vectors) => vectors[0],
+      () => undefined,
+    );
+    searchOptions.signal?.throwIfAborted();
+  }
+  if (terms.length === 0 && !queryVector) return undefined;
+  return { scope, types, filters, queryTerms: terms, queryVector, limit, threshold, now: Date.now() };
+}
+
 export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw toInvalidOptionsError(parsed.error);

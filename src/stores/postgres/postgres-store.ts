@@ -26,7 +26,6 @@ import type {
 } from '../../core/types.js';
 import { contentHash, prepareFact } from '../local/add-facts.js';
 import { type Embedder, embedTexts } from '../local/embeddings.js';
-import { queryTerms } from '../local/fts-query.js';
 import type { LocalHistoryEntry } from '../local/history.js';
 import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from '../local/jsonl.js';
 import {
@@ -36,7 +35,7 @@ import {
   listSchema,
   metadataSchema,
   patchSchema,
-  searchSchema,
+  searchRequest,
   validate,
 } from '../local/local-store.js';
 import { type MemoryRow, rowToMemory } from '../local/rows.js';
@@ -111,7 +110,6 @@ export interface PostgresStore extends Required<MemoryStore> {
 }
 
 const storeName = 'postgres';
-const defaultSearchLimit = 8;
 const defaultListLimit = 100;
 const maxListLimit = 1000;
 const importBatchSize = 500;
@@ -259,31 +257,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     search(query: string, searchOptions: SearchOptions): Promise<MemoryHit[]> {
       return run('search', async (tables) => {
-        searchOptions.signal?.throwIfAborted();
-        const scope = parseScope(searchOptions.scope);
-        const { limit = defaultSearchLimit, threshold = 0, types, filters } = validate(searchSchema, searchOptions);
-        if (typeof query !== 'string') throw new InvalidOptionsError('query', 'a string');
-        const searchTerms = queryTerms(query);
-        let queryVector: Float32Array | undefined;
-        if (embedder && query.trim() !== '') {
-          // A failing embedder costs the vector half of the ranking, not the search.
-          queryVector = await embedTexts(embedder, [query]).then(
-            (vectors) => vectors[0],
-            () => undefined,
-          );
-          searchOptions.signal?.throwIfAborted();
-        }
-        if (searchTerms.length === 0 && !queryVector) return [];
-        return searchMemories(db, tables, query, {
-          scope,
-          types,
-          filters,
-          queryTerms: searchTerms,
-          queryVector,
-          limit,
-          threshold,
-          now: Date.now(),
-        });
+        const request = await searchRequest(query, searchOptions, embedder);
+        return request ? searchMemories(db, tables, query, request) : [];
       });
     },
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { toInvalidOptionsError } from '../../core/options.js';
 import { estimateTokens } from '../../core/token-estimate.js';
 import type { Memory, PromptBuilder } from '../../core/types.js';
+import { dateLabel } from '../extract/date-phrases.js';
 
 /** Options of `systemPromptBuilder`. */
 export interface SystemPromptBuilderOptions {
@@ -84,21 +85,6 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
   };
 }
 
-const monthNames = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 function renderLine(memory: Memory, showDetails: boolean): string {
   const text = escapeMemoryText(memory.text);
   if (!showDetails) return `- ${text}`;
@@ -110,7 +96,8 @@ function renderLine(memory: Memory, showDetails: boolean): string {
 
 /** "8 May 2023" (UTC): unambiguous in any locale, and the words a question about a date uses. */
 function day(date: Date): string {
-  return `${date.getUTCDate()} ${monthNames[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+  const calendar = { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
+  return dateLabel({ date: calendar, relative: false });
 }
 
 /**
