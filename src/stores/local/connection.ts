@@ -65,8 +65,11 @@ export async function openConnection(path: string, settings: ConnectionSettings)
   const db = new Database(path, { timeout: Math.min(blockingWaitMs, settings.busyTimeoutMs) });
   const retrying = <T>(work: () => T) => retryWhileBusy(work, settings.busyTimeoutMs);
   try {
-    // Read-only checks first: a file this code cannot read must not be touched.
-    await retrying(() => checkCompatible(db, path));
+    // Read-only checks first: a file this code cannot read must not be touched. One read
+    // transaction, so that the version, the application id and the tables are read from one
+    // state of the file: another process creating the schema in between read as "tables of
+    // another program".
+    await retrying(() => db.transaction(() => checkCompatible(db, path)).deferred());
     if (!inMemory) await retrying(() => db.pragma('journal_mode = WAL'));
     db.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Deleted content is overwritten with zeros, not left in free space: deletion really deletes.
