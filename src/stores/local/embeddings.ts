@@ -5,6 +5,8 @@
  * @module
  */
 
+import { StoreError, type StoreOperation } from '../../core/errors.js';
+
 /**
  * Turns texts into embedding vectors, one per text, in the same order (an OpenAI, Voyage, local
  * model... call). Every vector must have the same length.
@@ -68,4 +70,27 @@ function normalise(vector: Float32Array): Float32Array {
   if (length === 0) return vector;
   for (let index = 0; index < vector.length; index += 1) vector[index] = (vector[index] as number) / length;
   return vector;
+}
+
+/**
+ * Vectors for texts about to be written, or `undefined` without an embedder. An embedder that
+ * fails rejects with a retryable `StoreError` of `store` and `operation`: nothing is written
+ * without its vector.
+ */
+export async function embedForWrite(
+  embedder: Embedder | undefined,
+  texts: string[],
+  { store, operation }: { store: string; operation: StoreOperation },
+): Promise<Float32Array[] | undefined> {
+  if (!embedder || texts.length === 0) return undefined;
+  try {
+    return await embedTexts(embedder, texts);
+  } catch (error) {
+    throw new StoreError('The embedder failed; nothing was written. Check the embedder, then try again.', {
+      store,
+      operation,
+      retryable: true,
+      cause: error,
+    });
+  }
 }

@@ -28,7 +28,7 @@ import type {
 import { terms } from '../text-terms.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
-import { type Embedder, embedTexts } from './embeddings.js';
+import { type Embedder, embedForWrite, embedTexts } from './embeddings.js';
 import { scopeCondition, visibleCondition } from './filters.js';
 import { queryTerms } from './fts-query.js';
 import { type LocalHistoryEntry, readHistory, recordHistory, scrubHistory } from './history.js';
@@ -276,19 +276,8 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     return task;
   }
 
-  async function embed(texts: string[], operation: StoreOperation): Promise<Float32Array[] | undefined> {
-    if (!embedder || texts.length === 0) return undefined;
-    try {
-      return await embedTexts(embedder, texts);
-    } catch (error) {
-      throw new StoreError('The embedder failed; nothing was written. Check the embedder, then try again.', {
-        store: storeName,
-        operation,
-        retryable: true,
-        cause: error,
-      });
-    }
-  }
+  const embed = (texts: string[], operation: StoreOperation) =>
+    embedForWrite(embedder, texts, { store: storeName, operation });
 
   function readMemory(connection: Connection, id: string, now: number): MemoryRow | undefined {
     return connection

@@ -25,7 +25,7 @@ import type {
   SearchOptions,
 } from '../../core/types.js';
 import { contentHash, prepareFact } from '../local/add-facts.js';
-import { type Embedder, embedTexts } from '../local/embeddings.js';
+import { type Embedder, embedForWrite } from '../local/embeddings.js';
 import type { LocalHistoryEntry } from '../local/history.js';
 import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from '../local/jsonl.js';
 import {
@@ -211,19 +211,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return task;
   }
 
-  async function embed(texts: string[], operation: StoreOperation): Promise<Float32Array[] | undefined> {
-    if (!embedder || texts.length === 0) return undefined;
-    try {
-      return await embedTexts(embedder, texts);
-    } catch (error) {
-      throw new StoreError('The embedder failed; nothing was written. Check the embedder, then try again.', {
-        store: storeName,
-        operation,
-        retryable: true,
-        cause: error,
-      });
-    }
-  }
+  const embed = (texts: string[], operation: StoreOperation) =>
+    embedForWrite(embedder, texts, { store: storeName, operation });
 
   /** With pgvector, the HNSW index of this vector length, made once per length. */
   async function ensureVectorIndex(tables: StoreTables, vectors: Float32Array[] | undefined): Promise<void> {
