@@ -1,22 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contentWords, runE2eBench, sessionTime } from '../../bench/e2e.js';
-import { writeLocomoFixture } from './locomo-fixture.js';
-
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function fixture(): string {
-  const { path, dispose } = writeLocomoFixture();
-  cleanups.push(dispose);
-  return path;
-}
+import { locomoFixture, temporaryFolder } from './locomo-fixture.js';
 
 describe('bench e2e (smoke)', () => {
   it('reads answers as content words and session dates as times', () => {
@@ -27,7 +15,7 @@ describe('bench e2e (smoke)', () => {
   });
 
   it('measures what each configuration puts in the blocks, with the full conversation as the ceiling', async () => {
-    const result = await runE2eBench({ dataPath: fixture(), store: 'memory' });
+    const result = await runE2eBench({ dataPath: locomoFixture(), store: 'memory' });
     expect(result.results.map((entry) => entry.config)).toEqual(['default', 'facts-only', 'verbatim', 'full-context']);
     expect(result.turns).toBe(7);
     const byConfig = Object.fromEntries(result.results.map((entry) => [entry.config, entry]));
@@ -48,12 +36,22 @@ describe('bench e2e (smoke)', () => {
   });
 
   it('runs from the command line and writes the JSON file', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'with-memory-bench-e2e-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    const directory = temporaryFolder('with-memory-bench-e2e-');
     const json = join(directory, 'e2e.json');
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', 'e2e', '--data', fixture(), '--configs', 'default,verbatim', '--json', json],
+      [
+        '--import',
+        'tsx',
+        'bench/run.ts',
+        'e2e',
+        '--data',
+        locomoFixture(),
+        '--configs',
+        'default,verbatim',
+        '--json',
+        json,
+      ],
       { env: { ...process.env, MEM0_TELEMETRY: 'false' } },
     );
     expect(stdout).toContain('| default');

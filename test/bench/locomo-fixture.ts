@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 
 /**
  * A tiny invented conversation in LoCoMo's format (the real data is never copied into the
@@ -35,9 +36,23 @@ const sample = {
 };
 
 /** Writes the fixture to a temporary file; call `dispose` when done. */
-export function writeLocomoFixture(): { path: string; dispose(): void } {
+function writeLocomoFixture(): { path: string; dispose(): void } {
   const directory = mkdtempSync(join(tmpdir(), 'with-memory-locomo-'));
   const path = join(directory, 'locomo-fixture.json');
   writeFileSync(path, JSON.stringify([sample]));
   return { path, dispose: () => rmSync(directory, { recursive: true, force: true }) };
+}
+
+/** The fixture's path, for the test that calls it; the file is removed when that test ends. */
+export function locomoFixture(): string {
+  const { path, dispose } = writeLocomoFixture();
+  onTestFinished(dispose);
+  return path;
+}
+
+/** A new temporary folder, for the test that calls it; removed when that test ends. */
+export function temporaryFolder(prefix: string): string {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
+  return directory;
 }

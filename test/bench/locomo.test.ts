@@ -1,26 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bm25Index } from '../../bench/bm25-baseline.js';
 import { runLocomoBench } from '../../bench/locomo.js';
 import { loadLocomo, repairEvidence } from '../../bench/locomo-data.js';
-import { writeLocomoFixture } from './locomo-fixture.js';
+import { locomoFixture, temporaryFolder } from './locomo-fixture.js';
 
 const scoreKeys = ['questions', 'recall@1', 'recall@5', 'recall@10', 'recall@20', 'mrr'];
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function fixture(): string {
-  const { path, dispose } = writeLocomoFixture();
-  cleanups.push(dispose);
-  return path;
-}
-
 function expectScores(scores: Record<string, number>, questions: number): void {
   expect(Object.keys(scores)).toEqual(expect.arrayContaining(scoreKeys));
   expect(scores.questions).toBe(questions);
@@ -35,7 +23,7 @@ function expectScores(scores: Record<string, number>, questions: number): void {
 
 describe('LoCoMo data', () => {
   it('reads turns and questions of categories 1-4, repairing malformed evidence', () => {
-    const [conversation] = loadLocomo(fixture());
+    const [conversation] = loadLocomo(locomoFixture());
     expect(conversation?.turns).toHaveLength(7);
     expect(conversation?.turns[2]).toMatchObject({ diaId: 'D1:3', caption: 'a photo of a small dog', session: 1 });
     expect(conversation?.questions.map((question) => question.category)).toEqual([2, 4, 1, 3]);
@@ -45,7 +33,7 @@ describe('LoCoMo data', () => {
   });
 
   it('fails on a conversation id the file does not hold', () => {
-    expect(() => loadLocomo(fixture(), ['conv-404'])).toThrow(/conv-404/);
+    expect(() => loadLocomo(locomoFixture(), ['conv-404'])).toThrow(/conv-404/);
   });
 });
 
@@ -65,7 +53,7 @@ describe('BM25 baseline', () => {
 
 describe('bench locomo (smoke)', () => {
   it('measures recall, tokens, budgets and timings beside the baseline', async () => {
-    const result = await runLocomoBench({ dataPath: fixture(), store: 'memory' });
+    const result = await runLocomoBench({ dataPath: locomoFixture(), store: 'memory' });
     expectScores(result.overall as unknown as Record<string, number>, 4);
     expectScores(result.baseline.overall as unknown as Record<string, number>, 4);
     expect(Object.keys(result.categories).sort()).toEqual(['1', '2', '3', '4']);
@@ -83,12 +71,11 @@ describe('bench locomo (smoke)', () => {
   });
 
   it('runs from the command line and writes the JSON file', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'with-memory-bench-json-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    const directory = temporaryFolder('with-memory-bench-json-');
     const json = join(directory, 'locomo.json');
     await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', 'locomo', '--data', fixture(), '--store', 'local', '--json', json],
+      ['--import', 'tsx', 'bench/run.ts', 'locomo', '--data', locomoFixture(), '--store', 'local', '--json', json],
       { env: { ...process.env, MEM0_TELEMETRY: 'false' } },
     );
     const written = JSON.parse(readFileSync(json, 'utf8'));
