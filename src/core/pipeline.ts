@@ -198,8 +198,29 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     }
   }
 
+  // The user's clock (`now`) dates every memory of the turn: one that throws or answers something
+  // other than a valid Date must not break the call, nor reach the extractors and the store.
+  function turnTime(): Date {
+    try {
+      const at = settings.now();
+      if (at instanceof Date && !Number.isNaN(at.getTime())) return at;
+      report(new MemoryError('now() did not return a valid Date; the turn was dated by the system clock.'), {
+        stage: 'capture',
+        scope,
+      });
+    } catch (error) {
+      report(
+        new MemoryError(`now() threw; the turn was dated by the system clock: ${errorMessage(error)}`, {
+          cause: error,
+        }),
+        { stage: 'capture', scope },
+      );
+    }
+    return new Date();
+  }
+
   async function begin(request: TurnRequest): Promise<TurnMemory> {
-    const at = settings.now();
+    const at = turnTime();
     let found: TurnSearch = { hits: [], standing: [], memoryBlock: '' };
     const traced = await tracing.turn();
     if (settings.mode !== 'write-only') {

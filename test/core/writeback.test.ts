@@ -69,6 +69,31 @@ describe('flushMemory', () => {
     expect(JSON.stringify(report.failed[0]?.operation)).toContain('I live in Oslo.');
   });
 
+  it.each([
+    ['answers an invalid Date', () => new Date(Number.NaN)],
+    [
+      'throws',
+      () => {
+        throw new Error('clock service down');
+      },
+    ],
+  ])('dates the turn by the system clock, and says so, when now() %s', async (_, now) => {
+    const store = inMemoryStore();
+    const errors: string[] = [];
+    const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
+      scope: { userId: 'a' },
+      store,
+      now,
+      onError: (error, context) => errors.push(`${context.stage}: ${error.message}`),
+    });
+    const before = Date.now();
+    expect(await model({ messages: [{ role: 'user', content: 'I went to the Alps yesterday.' }] })).toBe('Answer.');
+    expect((await flushMemory(model)).failed).toEqual([]);
+    expect(errors).toEqual([expect.stringMatching(/^capture: now\(\) .*system clock/)]);
+    const [memory] = await store.list({ scope: { userId: 'a' } });
+    expect(memory?.createdAt.getTime()).toBeGreaterThanOrEqual(before);
+  });
+
   it('keeps what the user said even when the extractor fails', async () => {
     const store = inMemoryStore();
     const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
