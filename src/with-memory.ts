@@ -8,6 +8,7 @@ import { type AnthropicLike, wrapAnthropic } from './providers/anthropic.js';
 import { type MemoryFunction, wrapFunction } from './providers/function.js';
 import { type OpenAILike, wrapOpenAI } from './providers/openai.js';
 import { localStore } from './stores/local/index.js';
+import { processTimeZone } from './strategies/extract/date-phrases.js';
 import { episodeOf } from './strategies/extract/episode.js';
 import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
 import { heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
@@ -51,7 +52,7 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
   const resolved = resolveOptions(options);
   const store = resolved.store ?? defaultStore();
   const { episodes = !store.extractsFacts, ...settings } = resolved;
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const timeZone = processTimeZone();
   return createPipeline(
     {
       ...settings,

@@ -134,6 +134,17 @@ export function dateLabel(found: Pick<FoundDate, 'date' | 'relative'>, withYear 
   return found.relative ? `${weekdayNames[weekday(date)]} ${label}` : label;
 }
 
+let processZone: string | undefined;
+
+/**
+ * The process's IANA time zone, read once: asking `Intl` costs about 50 µs, and a server that wraps
+ * a client per request would pay it on every request.
+ */
+export function processTimeZone(): string {
+  processZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return processZone;
+}
+
 const formats = new Map<string, Intl.DateTimeFormat>();
 // The last answer per time zone, by minute: every turn asks, and formatting is the slow part. A
 // minute never straddles midnight in any time zone (offsets are whole minutes).

@@ -14,7 +14,7 @@ import type {
   Scope,
 } from '../../core/types.js';
 import { terms, wordOverlap } from '../../stores/text-terms.js';
-import { type CalendarDate, calendarDate, dateLabel, findDate, isoDate } from './date-phrases.js';
+import { type CalendarDate, calendarDate, dateLabel, findDate, isoDate, processTimeZone } from './date-phrases.js';
 import { isFiller, isPastTense, sentences } from './sentences.js';
 
 /** Options of `heuristicExtractor`. */
@@ -281,7 +281,7 @@ export function heuristicExtractor(options?: HeuristicExtractorOptions): Extract
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw toInvalidOptionsError(parsed.error, 'extract');
   const metadata = parsed.data?.metadata;
-  const timeZone = parsed.data?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const timeZone = parsed.data?.timeZone ?? processTimeZone();
   const pendingOffers = new Map<string, string>();
 
   const withMetadata = (fact: FactInput): FactInput => {
