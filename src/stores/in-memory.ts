@@ -88,12 +88,14 @@ interface StoredMemory {
 
 /**
  * The memories of one exact scope, indexed: by term (search, restatements), by normalised text
- * (exact restatements), in write order (neighbours), with their total length (BM25).
+ * (exact restatements), by type (lists of some types), in write order (neighbours), with their
+ * total length (BM25).
  */
 interface ScopeGroup {
   scope: Memory['scope'];
   members: StoredMemory[];
   postings: Map<string, Set<StoredMemory>>;
+  byType: Map<MemoryType | undefined, Set<StoredMemory>>;
   byText: Map<string, Set<StoredMemory>>;
   totalTerms: number;
 }
@@ -130,7 +132,14 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const key = scopeKey(scope);
     let group = byScope.get(key);
     if (!group) {
-      group = { scope: { ...scope }, members: [], postings: new Map(), byText: new Map(), totalTerms: 0 };
+      group = {
+        scope: { ...scope },
+        members: [],
+        postings: new Map(),
+        byType: new Map(),
+        byText: new Map(),
+        totalTerms: 0,
+      };
       byScope.set(key, group);
       for (const field of lookupFields) {
         const id = scope[field];
@@ -194,6 +203,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const group = groupOf(stored.memory.scope);
     group.members.push(stored);
     index(group, stored);
+    typed(group, stored);
   }
 
   function remove(stored: StoredMemory): void {
@@ -203,6 +213,31 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const at = positionOf(group.members, stored.key);
     if (group.members[at] === stored) group.members.splice(at, 1);
     unindex(group, stored);
+    untyped(group, stored);
+  }
+
+  function typed(group: ScopeGroup, stored: StoredMemory): void {
+    const { type } = stored.memory;
+    let same = group.byType.get(type);
+    if (!same) {
+      same = new Set();
+      group.byType.set(type, same);
+    }
+    same.add(stored);
+  }
+
+  function untyped(group: ScopeGroup, stored: StoredMemory): void {
+    const same = group.byType.get(stored.memory.type);
+    same?.delete(stored);
+    if (same?.size === 0) group.byType.delete(stored.memory.type);
+  }
+
+  /** The group's memories of `types` (all of them without types), in no particular order. */
+  function membersOf(group: ScopeGroup, types: MemoryType[] | undefined): Iterable<StoredMemory> {
+    if (!types) return group.members;
+    const found: StoredMemory[] = [];
+    for (const type of new Set(types)) for (const stored of group.byType.get(type) ?? []) found.push(stored);
+    return found;
   }
 
   function assertOpen(operation: StoreError['operation']): void {
@@ -342,7 +377,12 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     const statistics = { size, totalTerms, documentFrequency };
     const threshold = options.threshold ?? 0;
     return rankCandidates(query, queryTerms, candidates, statistics, contextOf, { limit, threshold, now }).map(
-      ({ candidate, score, parts }) => ({ ...copy(candidate.stored.memory), score, scoreParts: parts }),
+      ({ candidate, score, parts }) => {
+        const hit = copy(candidate.stored.memory) as MemoryHit;
+        hit.score = score;
+        hit.scoreParts = parts;
+        return hit;
+      },
     );
   }
 
@@ -423,7 +463,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const offset = Math.max(0, options.offset ?? 0);
       const visible = visibleTo(options.types, options.filters, Date.now());
       return groupsIn(scope)
-        .flatMap((group) => group.members.filter(visible))
+        .flatMap((group) => [...membersOf(group, options.types)].filter(visible))
         .sort(newestFirst)
         .slice(offset, offset + limit)
         .map((stored) => copy(stored.memory));
@@ -445,7 +485,12 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const previousText = memory.text;
       const now = new Date();
       if (text !== undefined) retext(stored, text);
-      if (patch.type !== undefined) memory.type = patch.type;
+      if (patch.type !== undefined) {
+        const group = groupOf(memory.scope);
+        untyped(group, stored);
+        memory.type = patch.type;
+        typed(group, stored);
+      }
       if (patch.metadata !== undefined) memory.metadata = structuredClone(patch.metadata);
       if (patch.expiresAt === null) delete memory.expiresAt;
       else if (patch.expiresAt !== undefined) memory.expiresAt = new Date(patch.expiresAt);
@@ -545,13 +590,15 @@ function normalise(text: string): string {
 // Callers get copies: changing a returned memory must never change what the store holds.
 function copy(memory: Memory): Memory {
   const copied: Memory = {
-    ...memory,
+    id: memory.id,
+    text: memory.text,
     // Metadata is free-form JSON: only a deep copy keeps nested values apart.
     metadata: Object.keys(memory.metadata).length === 0 ? {} : structuredClone(memory.metadata),
     scope: { ...memory.scope },
     createdAt: new Date(memory.createdAt),
     updatedAt: new Date(memory.updatedAt),
   };
+  if (memory.type !== undefined) copied.type = memory.type;
   if (memory.expiresAt) copied.expiresAt = new Date(memory.expiresAt);
   return copied;
 }

@@ -189,6 +189,24 @@ describe('inMemoryStore', () => {
     await store.close();
   });
 
+  it('lists by type after a memory changes type or is deleted', async () => {
+    const store = inMemoryStore();
+    const changes = await store.add(
+      { facts: [{ text: 'Likes tea', type: 'preference' }, { text: 'Lives in Oslo', type: 'fact' }, { text: 'Plain' }] },
+      { scope },
+    );
+    const [tea, oslo] = changes.map((change) => change.id);
+    await store.update(oslo ?? '', { type: 'profile' });
+    const texts = async (types: string[]) =>
+      (await store.list({ scope, types })).map((memory) => memory.text).sort();
+    expect(await texts(['preference', 'profile'])).toEqual(['Likes tea', 'Lives in Oslo']);
+    expect(await texts(['fact'])).toEqual([]);
+    await store.delete(tea ?? '');
+    expect(await texts(['preference', 'profile', 'profile'])).toEqual(['Lives in Oslo']);
+    expect((await store.list({ scope })).map((memory) => memory.text).sort()).toEqual(['Lives in Oslo', 'Plain']);
+    await store.close();
+  });
+
   it('deleteAll leaves no text of the deleted memories in their history', async () => {
     const store = inMemoryStore();
     const [change] = await store.add({ facts: [{ text: 'Secret: allergic to penicillin' }] }, { scope });

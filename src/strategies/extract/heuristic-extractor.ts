@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ExtractionError } from '../../core/errors.js';
 import { toInvalidOptionsError } from '../../core/options.js';
 import { scopeKey, scopeMatches } from '../../core/scope.js';
-import { checkHits, checkMemories } from '../../core/store-results.js';
+import { checkHits } from '../../core/store-results.js';
 import type {
   Extractor,
   FactInput,
@@ -240,7 +240,9 @@ const reminderWords = /\b(?:remind|follow up|check in|schedule|send|notify|ping)
 const genericTerms = new Set(
   terms('live lives work works like likes love prefer enjoy want need have has eat drink use go do get make take user'),
 );
-const lookupLimit = 500;
+// A memory a step corrects shares its words (the same slot, or most of the same object), so it
+// ranks among the step's best matches.
+const lookupLimit = 20;
 // The types this extractor writes, and so may correct: episodes are what was said, never corrected.
 const correctableTypes = ['preference', 'profile', 'fact', 'task', 'event'];
 const rememberedOffers = 1000;
@@ -264,10 +266,11 @@ const optionsSchema = z
  * `metadata.date`, and nothing already stored or injected is stored again. The default extractor
  * for stores that do not extract facts themselves. See the table above for what it recognises.
  *
- * It reads the scope's stored facts (`store.list`, the newest 500 of the types it writes;
- * `store.search` for stores without `list`) only when a turn states something. Relative dates
- * are resolved against the turn's time (`Turn.at`, the wrapper's `now` clock). An offer the assistant makes is remembered
- * in this process for the next turn of the same scope, where a "yes" turns it into a memory.
+ * Only when a turn states something does it read the store: a search per statement for the 20
+ * stored memories of the types it writes that match it best, where what it corrects is found.
+ * Relative dates are resolved against the turn's time (`Turn.at`, the wrapper's `now` clock). An
+ * offer the assistant makes is remembered in this process for the next turn of the same scope,
+ * where a "yes" turns it into a memory.
  *
  * @example
  * ```ts
@@ -391,7 +394,7 @@ function byRule(sentence: string, ruleSet: Rule[]): FactInput | undefined {
   return undefined;
 }
 
-/** The user's memories a turn may correct: what the store lists (or finds), plus what was injected. */
+/** The user's memories a turn may correct: what the store finds for each step, plus what was injected. */
 async function storedMemories(
   store: MemoryStore,
   scope: Scope,
@@ -401,16 +404,11 @@ async function storedMemories(
 ): Promise<Memory[]> {
   const found: Memory[] = [];
   try {
-    if (store.list) {
-      found.push(
-        ...checkMemories(await store.list({ scope, types: correctableTypes, limit: lookupLimit }), store.name, scope)
-          .memories,
-      );
-    } else {
-      const queries = steps.map((step) => (step.kind === 'fact' ? step.fact.text : step.content));
-      const results = await Promise.all(queries.map((query) => store.search(query, { scope, limit: 10, signal })));
-      for (const hits of results) found.push(...checkHits(hits, store.name, scope).hits);
-    }
+    const queries = steps.map((step) => (step.kind === 'fact' ? step.fact.text : step.content));
+    const results = await Promise.all(
+      queries.map((query) => store.search(query, { scope, types: correctableTypes, limit: lookupLimit, signal })),
+    );
+    for (const hits of results) found.push(...checkHits(hits, store.name, scope).hits);
   } catch (error) {
     throw new ExtractionError(
       'heuristic',
