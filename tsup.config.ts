@@ -22,8 +22,6 @@ export default defineConfig({
   // is marked experimental; test/package/ checks the built entries share their classes.
   splitting: true,
   treeshake: true,
-  // Error names come from the class (`new.target.name`): bundling must not rename the classes.
-  keepNames: true,
   // stemmer ships ESM only; bundling it keeps the CommonJS build loadable on every Node 20.
   noExternal: ['stemmer'],
 });

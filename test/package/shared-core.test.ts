@@ -27,18 +27,20 @@ const checks = (load: (entry: string) => string) => `
     fromMem0 instanceof root.MemoryError,
     fromAiSdk instanceof root.InvalidOptionsError,
     root.MemoryError.isInstance(fromAiSdk),
+    fromMem0.name,
+    new root.StoreTimeoutError('local', 'search', 5).name,
   ]));`;
 
 it('an error from one entry is an instance of the class another exports, in ESM', async () => {
   const script = checks((entry) => `await import('./${built}/${entry}.js')`);
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
-  expect(JSON.parse(stdout)).toEqual([true, true, true, true]);
+  expect(JSON.parse(stdout)).toEqual([true, true, true, true, 'InvalidOptionsError', 'StoreTimeoutError']);
 });
 
 it('and in CommonJS', async () => {
   const script = checks((entry) => `require('./${built}/${entry}.cjs')`);
   const { stdout } = await run(process.execPath, ['-e', script]);
-  expect(JSON.parse(stdout)).toEqual([true, true, true, true]);
+  expect(JSON.parse(stdout)).toEqual([true, true, true, true, 'InvalidOptionsError', 'StoreTimeoutError']);
 });
 
 it('the CLI runs from the build', async () => {

@@ -7,7 +7,9 @@
  * come from `scope_stats`, kept by triggers. Only the matches are read, and neighbours are looked
  * up by `seq` for the best of them, so a search costs what its matches cost, not the scope. When
  * the matches are a large share of the scope, one walk of the scope in write order is cheaper and
- * is taken instead. With an embedder, every vector of the scope is compared with the query's.
+ * is taken instead. A small scope (at most `wholeScopeSize` memories) takes one FTS query for all
+ * its matches and one walk of its index, which reads no text, for their neighbours. With an
+ * embedder, every vector of the scope is compared with the query's.
  *
  * @module
  */
@@ -62,11 +64,14 @@ export function searchMemories(
     .get(...inScope.params) as { size: number; terms: number };
   if (totals.size === 0) return [];
   const visible = visibleCondition(request);
+  // A small scope is planned as a whole: its matches come from one FTS query, and its visible
+  // memories' order (for neighbours) from a walk of the scope's index that reads no text.
+  const small = totals.size <= rankingSettings.wholeScopeSize;
 
   // Each distinct FTS token's oldest memories in the scope (FTS5 walks its lists fastest that way):
   // all of them unless the token is common.
   const postings = new Map<string, number[]>();
-  for (const token of totals.size <= rankingSettings.wholeScopeSize ? [] : new Set(queryTerms.map(ftsToken))) {
+  for (const token of small ? [] : new Set(queryTerms.map(ftsToken))) {
     const expression = matchExpression(request.scope, [token]);
     if (!expression) continue;
     const seqs = connection
@@ -82,14 +87,16 @@ export function searchMemories(
   let contextOf: (keys: number[]) => Map<number, MemoryContext>;
   const withText = asksForTime(query);
 
-  const read = plan.wholeScope
-    ? readScope(connection, inScope, visible)
-    : readRows(connection, [...plan.keys], inScope, visible);
-  const inOrder: number[] = [];
+  const read = small
+    ? readMatches(connection, request.scope, queryTerms, inScope, visible)
+    : plan.wholeScope
+      ? readScope(connection, inScope, visible)
+      : readRows(connection, [...plan.keys], inScope, visible);
+  const inOrder: number[] = small ? visibleOrder(connection, visible) : [];
   // The row each query term was last counted in: a term counts once per memory.
   const countedIn = new Map<string, number>();
   for (const row of read) {
-    if (row.visible === 1) inOrder.push(row.seq);
+    if (row.visible === 1 && !small) inOrder.push(row.seq);
     if (row.terms === '' || (plan.wholeScope && !holdsAny(row.terms, queryTerms))) continue;
     const memoryTerms = splitTerms(row.terms);
     for (const term of memoryTerms) {
@@ -159,6 +166,33 @@ function readScope(connection: Connection, inScope: Condition, visible: Conditio
        FROM ${scopeTable(inScope)} WHERE ${inScope.sql} AND m.deleted_at IS NULL ORDER BY m.seq`,
     )
     .all(...visible.params, ...inScope.params) as ScopeRow[];
+}
+
+/** The memories of the scope that hold one of the query's terms (all, whether visible or not). */
+function readMatches(
+  connection: Connection,
+  scope: Scope,
+  queryTerms: string[],
+  inScope: Condition,
+  visible: Condition,
+): ScopeRow[] {
+  const expression = matchExpression(scope, queryTerms);
+  if (!expression) return [];
+  return connection
+    .statement(
+      `SELECT m.seq AS seq, m.terms AS terms, m.updated_at AS updated_at, (${visible.sql}) AS visible
+       FROM memories AS m WHERE m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)
+       AND ${inScope.sql} AND m.deleted_at IS NULL`,
+    )
+    .all(...visible.params, expression, ...inScope.params) as ScopeRow[];
+}
+
+/** The `seq` of every memory of the scope a search may return, in write order. */
+function visibleOrder(connection: Connection, visible: Condition): number[] {
+  return connection
+    .statement(`SELECT m.seq FROM ${scopeTable(visible)} WHERE ${visible.sql} ORDER BY m.seq`)
+    .pluck()
+    .all(...visible.params) as number[];
 }
 
 /** The rows of `seqs` that belong to the scope. */
