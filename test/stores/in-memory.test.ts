@@ -192,13 +192,14 @@ describe('inMemoryStore', () => {
   it('lists by type after a memory changes type or is deleted', async () => {
     const store = inMemoryStore();
     const changes = await store.add(
-      { facts: [{ text: 'Likes tea', type: 'preference' }, { text: 'Lives in Oslo', type: 'fact' }, { text: 'Plain' }] },
+      {
+        facts: [{ text: 'Likes tea', type: 'preference' }, { text: 'Lives in Oslo', type: 'fact' }, { text: 'Plain' }],
+      },
       { scope },
     );
     const [tea, oslo] = changes.map((change) => change.id);
     await store.update(oslo ?? '', { type: 'profile' });
-    const texts = async (types: string[]) =>
-      (await store.list({ scope, types })).map((memory) => memory.text).sort();
+    const texts = async (types: string[]) => (await store.list({ scope, types })).map((memory) => memory.text).sort();
     expect(await texts(['preference', 'profile'])).toEqual(['Likes tea', 'Lives in Oslo']);
     expect(await texts(['fact'])).toEqual([]);
     await store.delete(tea ?? '');
