@@ -33,6 +33,7 @@ export const scopeSchema = z
 
 /** Validates a scope and returns it trimmed; throws `InvalidOptionsError` naming the bad field. */
 export function parseScope(scope: unknown, path = 'scope'): Scope {
+  if (isCleanScope(scope)) return withoutUndefined(scope);
   const result = scopeSchema.safeParse(scope);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -40,6 +41,25 @@ export function parseScope(scope: unknown, path = 'scope'): Scope {
     throw new InvalidOptionsError(subPath, issue?.message ?? 'a valid scope');
   }
   return withoutUndefined(result.data);
+}
+
+/**
+ * The common case without zod: a scope every store call gets, already valid and trimmed. Anything
+ * else goes through the schema, which trims it or says what is wrong.
+ */
+function isCleanScope(scope: unknown): scope is Scope {
+  if (typeof scope !== 'object' || scope === null || Object.getPrototypeOf(scope) !== Object.prototype) return false;
+  const fields = scope as Record<string, unknown>;
+  let ids = 0;
+  for (const key in fields) {
+    if (!(scopeFields as readonly string[]).includes(key)) return false;
+    const value = fields[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') return false;
+    if (value === '' || value.length > 256 || value.trim() !== value || controlCharacters.test(value)) return false;
+    if (key !== 'appId') ids += 1;
+  }
+  return ids > 0;
 }
 
 /** True when `memoryScope` is inside `queryScope`: every field the query gives matches exactly. */

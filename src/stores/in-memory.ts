@@ -391,7 +391,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     if (text === '') return undefined;
     const now = new Date();
     const saidAt = fact.createdAt ? new Date(fact.createdAt) : now;
-    const metadata = structuredClone({ ...options.metadata, ...fact.metadata });
+    const merged = { ...options.metadata, ...fact.metadata };
+    // Metadata is free-form JSON: only a deep copy keeps the caller's nested values apart.
+    const metadata = Object.keys(merged).length === 0 ? merged : structuredClone(merged);
     const restated = findRestated({ text, type: fact.type }, scope);
     if (restated) {
       const { memory } = restated;
@@ -604,5 +606,9 @@ function copy(memory: Memory): Memory {
 }
 
 function withoutUndefined(change: HistoryChange): Pick<HistoryEntry, 'event' | 'oldText' | 'newText' | 'reason'> {
-  return Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined)) as HistoryEntry;
+  const entry: Pick<HistoryEntry, 'event' | 'oldText' | 'newText' | 'reason'> = { event: change.event };
+  if (change.oldText !== undefined) entry.oldText = change.oldText;
+  if (change.newText !== undefined) entry.newText = change.newText;
+  if (change.reason !== undefined) entry.reason = change.reason;
+  return entry;
 }
