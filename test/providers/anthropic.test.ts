@@ -212,7 +212,11 @@ describe('withMemory around an Anthropic client', () => {
     expect(final.stop_reason).toBe('end_turn');
     await flushMemory(claude);
 
-    expect(store.searchCalls.map((call) => call.query)).toEqual(['I live in Paris. What is the weather there?']);
+    // One search for the prompt; after the answer, the extractor looks up what its fact may correct.
+    expect(store.searchCalls.map((call) => call.query)).toEqual([
+      'I live in Paris. What is the weather there?',
+      'User lives in Paris.',
+    ]);
     // The turn is written once, after the final answer: its episode, then its fact.
     expect(store.addCalls).toHaveLength(2);
     const memories = await store.list({ scope: { userId: 'u' } });
@@ -376,7 +380,8 @@ describe('withMemory around an Anthropic client', () => {
       messages: [{ role: 'user', content: 'I love jazz music.' }],
     });
     await flushMemory(writer);
-    expect(writeOnlyStore.searchCalls).toHaveLength(0);
+    // No search for the prompt; only the extractor's look-up of what its fact may correct.
+    expect(writeOnlyStore.searchCalls.map((call) => call.query)).toEqual(['User loves jazz music.']);
     expect(writeOnlyStore.addCalls).toHaveLength(1);
     expect(fake.requests[1]?.system).toBeUndefined();
   });
