@@ -141,14 +141,23 @@ function scopeMemories(
 ): ScopeMemories {
   const same = sameScopeAndTypeCondition(scope, type, now);
   const limit = Math.min(maxLoadedMemories, Math.max(200, factCount * loadedMemoriesPerFact));
-  const rows = connection
-    .statement(
-      `SELECT m.seq AS seq, m.terms AS terms, m.content_hash AS hash FROM memories AS m WHERE ${same.sql} LIMIT ?`,
-    )
-    .all(...same.params, limit + 1) as Array<{ seq: number; terms: string; hash: string | null }>;
+  // Counted before anything is read (the scope's size, then, if that is too many, the memories of
+  // this type): a scope too large to read costs no row read for nothing.
+  const fits =
+    scopeSize(connection, scope) <= limit ||
+    (connection
+      .statement(`SELECT count(*) FROM (SELECT 1 FROM memories AS m WHERE ${same.sql} LIMIT ?)`)
+      .pluck()
+      .get(...same.params, limit + 1) as number) <= limit;
+  const rows = fits
+    ? (connection
+        .statement(`SELECT m.seq AS seq, m.terms AS terms, m.content_hash AS hash FROM memories AS m WHERE ${same.sql}`)
+        .all(...same.params) as Array<{ seq: number; terms: string; hash: string | null }>)
+    : [];
   // Undefined when the scope is too large to read for this write: SQLite is asked per fact.
-  const loaded: LoadedMemories | undefined =
-    rows.length > limit ? undefined : { byHash: new Map(), hashOf: new Map(), terms: new Map(), postings: new Map() };
+  const loaded: LoadedMemories | undefined = fits
+    ? { byHash: new Map(), hashOf: new Map(), terms: new Map(), postings: new Map() }
+    : undefined;
   let vectors: Map<number, Float32Array> | undefined;
 
   function add(target: LoadedMemories, seq: number, hash: string | null, memoryTerms: string[]): void {
@@ -345,6 +354,16 @@ function restate(
     at: now,
   });
   return { event: 'UPDATE', id: existing.id, text: fact.text, previousText: existing.text };
+}
+
+/** How many memories the exact scope holds, of every type (kept by triggers in `scope_stats`). */
+function scopeSize(connection: Connection, scope: Scope): number {
+  return (
+    (connection
+      .statement('SELECT memories FROM scope_stats WHERE scope_key = json_array(?, ?, ?, ?)')
+      .pluck()
+      .get(...scopeColumns(scope)) as number | undefined) ?? 0
+  );
 }
 
 function typeKey(type: MemoryType | undefined): string {
