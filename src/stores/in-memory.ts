@@ -367,13 +367,14 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       candidates.push({ key: stored.key, terms: stored.terms, updatedAt: stored.memory.updatedAt.getTime(), stored });
     }
     const withText = asksForTime(query);
-    const contextOf = (keys: number[]) =>
-      new Map<number, MemoryContext>(
-        keys.map((key) => [
-          key,
-          { text: withText ? (byKey.get(key)?.memory.text ?? '') : '', ...neighboursOf(groups, key, visible) },
-        ]),
-      );
+    const contextOf = (keys: number[]) => {
+      const contexts = new Map<number, MemoryContext>();
+      for (const key of keys) {
+        const { before, after } = neighboursOf(groups, key, visible);
+        contexts.set(key, { text: withText ? (byKey.get(key)?.memory.text ?? '') : '', before, after });
+      }
+      return contexts;
+    };
     const statistics = { size, totalTerms, documentFrequency };
     const threshold = options.threshold ?? 0;
     return rankCandidates(query, queryTerms, candidates, statistics, contextOf, { limit, threshold, now }).map(

@@ -58,10 +58,11 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
   const { instructions = defaultInstructions, showDetails } = parsed.data;
   const head = `<memories>\n${escapeMemoryText(instructions)}`;
   const tail = '</memories>';
+  const frameCost = estimateTokens(head) + estimateTokens(tail) + 2;
 
   return {
     build({ hits, standing, maxTokens }) {
-      let budget = maxTokens - estimateTokens(head) - estimateTokens(tail) - 2;
+      let budget = maxTokens - frameCost;
       // Standing memories show on every call whatever the question: they may not crowd it out.
       let standingBudget = Math.floor(budget * standingShare);
       const lines: string[] = [];
@@ -100,12 +101,15 @@ function day(date: Date): string {
   return dateLabel({ date: calendar, relative: false });
 }
 
+const needsEscaping = /[&<>\r\n\u2028\u2029]/;
+
 /**
  * Makes memory text inert inside the fence: `&`, `<` and `>` become entities (so no text can
  * close `</memories>` or open a tag), and line breaks become spaces (so no memory can forge a
  * line of its own).
  */
 export function escapeMemoryText(text: string): string {
+  if (!needsEscaping.test(text)) return text.trim();
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
