@@ -72,6 +72,11 @@ export interface StoreBenchTarget {
 export interface StoreBenchResult {
   /** Memories stored per second, adding one batch per user. */
   addsPerSec: number;
+  /**
+   * Single-fact adds per second from 50 writers at once (a server's users, each in their own
+   * scope); null when the adds did not finish in time.
+   */
+  concurrentAddsPerSec: number | null;
   /** Median search latency, in milliseconds; null when the adds did not finish in time. */
   searchP50Ms: number | null;
   searchP95Ms: number | null;
@@ -416,6 +421,7 @@ export async function measureStore(
     await store.flush?.();
     const result: StoreBenchResult = {
       addsPerSec: Math.round(added / addSeconds),
+      concurrentAddsPerSec: null,
       searchP50Ms: null,
       searchP95Ms: null,
       recallAt8: null,
@@ -438,11 +444,36 @@ export async function measureStore(
     result.searchP50Ms = round(percentile(latencies, 50), 3);
     result.searchP95Ms = round(percentile(latencies, 95), 3);
     result.recallAt8 = round((100 * found) / Math.max(1, workload.queries.length), 1);
+    result.concurrentAddsPerSec = await concurrentAddsPerSec(store);
     result.fileBytes = opened.fileBytes();
     return result;
   } finally {
     await opened.dispose();
   }
+}
+
+const concurrentWriters = 50;
+const concurrentRounds = 20;
+
+/** Single-fact adds per second when 50 writers, each in their own new scope, add at once. */
+async function concurrentAddsPerSec(store: MemoryStore): Promise<number> {
+  const { users } = generateWorkload({
+    count: concurrentWriters * concurrentRounds,
+    memoriesPerUser: concurrentRounds,
+    queryCount: 0,
+    seed: 7,
+  });
+  const writers = users.map((user, index) => ({ ...user, scope: { userId: `writer-${index}` } }));
+  const started = performance.now();
+  for (let round = 0; round < concurrentRounds; round += 1) {
+    await Promise.all(
+      writers.map(({ facts, scope }) => {
+        const fact = facts[round];
+        return fact ? store.add({ facts: [fact] }, { scope }) : undefined;
+      }),
+    );
+  }
+  return Math.round((writers.length * concurrentRounds) / ((performance.now() - started) / 1000));
 }
 
 /** Options of `runStoreBench`. */
@@ -650,6 +681,7 @@ export function compareWithMem0(results: StoreBenchResults): Record<string, Mem0
 export function formatStoreResult(results: StoreBenchResults): string {
   const rows = rowsBySizeAndStore(results, (result) => [
     result.addsPerSec.toLocaleString('en'),
+    result.concurrentAddsPerSec?.toLocaleString('en') ?? '-',
     result.searchP50Ms?.toFixed(2) ?? '-',
     result.searchP95Ms?.toFixed(2) ?? '-',
     result.recallAt8 ?? '-',
@@ -657,7 +689,17 @@ export function formatStoreResult(results: StoreBenchResults): string {
     result.memories.toLocaleString('en') + (result.note ? ` (${result.note})` : ''),
   ]);
   const table = markdownTable(
-    ['memories', 'store', 'adds/s', 'search p50 ms', 'search p95 ms', 'recall@8 %', 'file MB', 'stored'],
+    [
+      'memories',
+      'store',
+      'adds/s',
+      'adds/s, 50 writers',
+      'search p50 ms',
+      'search p95 ms',
+      'recall@8 %',
+      'file MB',
+      'stored',
+    ],
     rows,
   );
   const comparison = Object.entries(compareWithMem0(results));

@@ -291,6 +291,20 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       ? [{ kind: 'add', write: { facts: [episode] }, reason: 'episode: what the user said' }, ...extracted]
       : extracted;
 
+    const writeOne = async (operation: MemoryOperation) => {
+      const result = await withRetries(() => apply(operation), isRetryable);
+      recordTracedAttempts(result.attempts);
+      if (result.ok) {
+        notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
+      } else {
+        const error = toStoreError(result.error, store.name, operation.kind);
+        report(error, { stage: 'write', scope, operation, attempts: result.attempts });
+        failures.push({ error, operation, scope, attempts: result.attempts });
+      }
+    };
+    // The turn's adds go to the store together (the local store commits them as one transaction);
+    // an update or a delete waits for the adds before it, so the turn's changes keep their order.
+    let adding: Array<Promise<void>> = [];
     for (const raw of operations) {
       let operation: MemoryOperation | undefined;
       try {
@@ -321,16 +335,15 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
           continue;
         }
       }
-      const result = await withRetries(() => apply(operation), isRetryable);
-      recordTracedAttempts(result.attempts);
-      if (result.ok) {
-        notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
-      } else {
-        const error = toStoreError(result.error, store.name, operation.kind);
-        report(error, { stage: 'write', scope, operation, attempts: result.attempts });
-        failures.push({ error, operation, scope, attempts: result.attempts });
+      if (operation.kind === 'add') {
+        adding.push(writeOne(operation));
+        continue;
       }
+      await Promise.all(adding);
+      adding = [];
+      await writeOne(operation);
     }
+    await Promise.all(adding);
     return failures;
   }
 

@@ -56,9 +56,11 @@ describe('store benchmark', () => {
       const result = results['300']?.[name];
       expect(result, name).toMatchObject({
         addsPerSec: expect.any(Number),
+        concurrentAddsPerSec: expect.any(Number),
         searchP50Ms: expect.any(Number),
         searchP95Ms: expect.any(Number),
       });
+      expect(result?.concurrentAddsPerSec).toBeGreaterThan(0);
       expect(result?.memories).toBeGreaterThan(250);
     }
     expect(results['300']?.local?.fileBytes).toBeGreaterThan(0);

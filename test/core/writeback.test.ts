@@ -94,6 +94,52 @@ describe('flushMemory', () => {
     expect(memory?.createdAt.getTime()).toBeGreaterThanOrEqual(before);
   });
 
+  it("sends a turn's adds together, and an update only once the adds before it are stored", async () => {
+    const inner = inMemoryStore();
+    const [stored] = await inner.add(
+      { facts: [{ text: 'User lives in Oslo.', type: 'profile' }] },
+      { scope: { userId: 'a' } },
+    );
+    const events: string[] = [];
+    const store: MemoryStore = {
+      ...inner,
+      add: async (write, options) => {
+        const text = 'facts' in write ? write.facts.map((fact) => fact.text).join() : '';
+        events.push(`add ${text} started`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push(`add ${text} stored`);
+        return inner.add(write, options);
+      },
+      update: async (id, patch, options) => {
+        events.push('update started');
+        return inner.update(id, patch, options);
+      },
+    };
+    const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
+      scope: { userId: 'a' },
+      store,
+      extract: {
+        name: 'scripted',
+        extract: async () => [
+          { kind: 'add', write: { facts: [{ text: 'User likes tea.' }] } },
+          { kind: 'update', id: stored?.id ?? '', patch: { text: 'User lives in Bergen.' } },
+          { kind: 'add', write: { facts: [{ text: 'User likes rain.' }] } },
+        ],
+      },
+    });
+    await model({ messages: [{ role: 'user', content: 'I moved to Bergen, I like tea and rain.' }] });
+    expect((await flushMemory(model)).failed).toEqual([]);
+    expect(events).toEqual([
+      'add I moved to Bergen, I like tea and rain. started',
+      'add User likes tea. started',
+      'add I moved to Bergen, I like tea and rain. stored',
+      'add User likes tea. stored',
+      'update started',
+      'add User likes rain. started',
+      'add User likes rain. stored',
+    ]);
+  });
+
   it('keeps what the user said even when the extractor fails', async () => {
     const store = inMemoryStore();
     const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {

@@ -19,7 +19,11 @@ export interface Connection {
   statement(sql: string): BetterSqlite3.Statement;
   /** Runs `work` (synchronous, reads only), trying again while another process holds a lock. */
   read<T>(work: () => T): Promise<T>;
-  /** Runs `work` in a `BEGIN IMMEDIATE` transaction, trying again while another process writes. */
+  /**
+   * Runs `work` in a `BEGIN IMMEDIATE` transaction, trying again while another process writes.
+   * Writes asked for in the same turn of the event loop share one transaction, each in its own
+   * savepoint: one that throws is undone alone, and they cost one commit between them.
+   */
   write<T>(work: () => T): Promise<T>;
   /**
    * Copies the WAL into the database file and empties it, so no old page versions stay behind.
@@ -83,6 +87,43 @@ export async function openConnection(path: string, settings: ConnectionSettings)
   }
 
   const statements = new Map<string, BetterSqlite3.Statement>();
+  let queued: QueuedWrite[] | undefined;
+
+  // One transaction for every write queued since the last: each in a savepoint, so a write that
+  // throws rolls back alone and rejects alone. Busy means the whole transaction is tried again.
+  async function commitQueued(): Promise<void> {
+    const writes = queued ?? [];
+    queued = undefined;
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    try {
+      outcomes = await retrying(() => {
+        // A write alone needs no savepoint: its transaction is its own.
+        const only = writes.length === 1 ? writes[0] : undefined;
+        if (only) return [{ ok: true as const, value: db.transaction(only.work).immediate() }];
+        return db
+          .transaction(() =>
+            writes.map(({ work }) => {
+              try {
+                return { ok: true as const, value: db.transaction(work)() };
+              } catch (error) {
+                if (isBusy(error)) throw error;
+                return { ok: false as const, error };
+              }
+            }),
+          )
+          .immediate();
+      });
+    } catch (error) {
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    outcomes.forEach((outcome, index) => {
+      const write = writes[index] as QueuedWrite;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
+  }
+
   return {
     db,
     statement(sql) {
@@ -95,7 +136,14 @@ export async function openConnection(path: string, settings: ConnectionSettings)
       return statement;
     },
     read: (work) => retrying(work),
-    write: (work) => retrying(() => db.transaction(work).immediate()),
+    write: <T>(work: () => T) =>
+      new Promise<T>((resolve, reject) => {
+        if (!queued) {
+          queued = [];
+          setImmediate(() => void commitQueued());
+        }
+        queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      }),
     async truncateWal() {
       if (inMemory) return true;
       for (let attempt = 0; attempt < 20; attempt += 1) {
@@ -119,6 +167,12 @@ export async function openConnection(path: string, settings: ConnectionSettings)
 }
 
 /** True for SQLite's "another connection holds the lock" errors, which a later try can get past. */
+interface QueuedWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
