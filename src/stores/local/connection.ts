@@ -166,13 +166,14 @@ export async function openConnection(path: string, settings: ConnectionSettings)
   };
 }
 
-/** True for SQLite's "another connection holds the lock" errors, which a later try can get past. */
+/** A write waiting for the transaction it will share. */
 interface QueuedWrite {
   work: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
+/** True for SQLite's "another connection holds the lock" errors, which a later try can get past. */
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
