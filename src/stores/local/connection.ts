@@ -21,8 +21,9 @@ export interface Connection {
   read<T>(work: () => T): Promise<T>;
   /**
    * Runs `work` in a `BEGIN IMMEDIATE` transaction, trying again while another process writes.
-   * Writes asked for in the same turn of the event loop share one transaction, each in its own
-   * savepoint: one that throws is undone alone, and they cost one commit between them.
+   * Writes asked for together (before the promise callbacks pending when the first was asked for
+   * have run: the adds of one turn, many users' writes started at once) share one transaction,
+   * each in its own savepoint: one that throws is undone alone, and they cost one commit.
    */
   write<T>(work: () => T): Promise<T>;
   /**
@@ -140,7 +141,9 @@ export async function openConnection(path: string, settings: ConnectionSettings)
       new Promise<T>((resolve, reject) => {
         if (!queued) {
           queued = [];
-          setImmediate(() => void commitQueued());
+          // After the promise callbacks already pending, not a turn of the event loop later: writes
+          // started together join, and a write alone waits for nothing.
+          queueMicrotask(() => void commitQueued());
         }
         queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
       }),

@@ -26,7 +26,7 @@ afterEach(() => {
 const insert = (text: string) => connection.statement('INSERT INTO notes (text) VALUES (?)').run(text);
 const committed = () => reader.prepare('SELECT text FROM notes ORDER BY rowid').pluck().all();
 
-it('commits the writes asked for in the same turn of the event loop as one transaction', async () => {
+it('commits the writes asked for together as one transaction', async () => {
   const seenByOthers: unknown[][] = [];
   const results = await Promise.all([
     connection.write(() => {
