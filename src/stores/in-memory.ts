@@ -233,7 +233,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
   }
 
   /** The group's memories of `types` (all of them without types), in no particular order. */
-  function membersOf(group: ScopeGroup, types: MemoryType[] | undefined): Iterable<StoredMemory> {
+  function membersOf(group: ScopeGroup, types: MemoryType[] | undefined): StoredMemory[] {
     if (!types) return group.members;
     const found: StoredMemory[] = [];
     for (const type of new Set(types)) for (const stored of group.byType.get(type) ?? []) found.push(stored);
@@ -466,7 +466,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const offset = Math.max(0, options.offset ?? 0);
       const visible = visibleTo(options.types, options.filters, Date.now());
       return groupsIn(scope)
-        .flatMap((group) => [...membersOf(group, options.types)].filter(visible))
+        .flatMap((group) => membersOf(group, options.types).filter(visible))
         .sort(newestFirst)
         .slice(offset, offset + limit)
         .map((stored) => copy(stored.memory));
