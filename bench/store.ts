@@ -444,8 +444,9 @@ export async function measureStore(
     result.searchP50Ms = round(percentile(latencies, 50), 3);
     result.searchP95Ms = round(percentile(latencies, 95), 3);
     result.recallAt8 = round((100 * found) / Math.max(1, workload.queries.length), 1);
-    result.concurrentAddsPerSec = await concurrentAddsPerSec(store);
+    // The file of the workload alone, before the concurrent writers add theirs.
     result.fileBytes = opened.fileBytes();
+    result.concurrentAddsPerSec = await concurrentAddsPerSec(store);
     return result;
   } finally {
     await opened.dispose();
