@@ -70,39 +70,50 @@ async function overhead(options: { json?: string; calls?: number; cpuCalls?: num
   return result;
 }
 
-interface LocomoCliOptions {
-  json?: string;
+/** The options of the benchmarks that read LoCoMo: the file, which conversations, how many questions. */
+interface LocomoDataOptions {
   data: string;
   conversations?: string[];
+  questions?: number;
+}
+
+function withLocomoData(command: Command): Command {
+  return command
+    .option('--data <file>', 'the LoCoMo-format JSON file (relative to the repository)', defaultLocomoPath)
+    .option('--conversations <ids>', 'comma-separated sample ids, e.g. conv-26,conv-30', nameList)
+    .option('--questions <n>', 'only the first n questions of each conversation', positiveInteger);
+}
+
+/** What those options ask of `runLocomoBench` and `runE2eBench`. */
+function locomoData(options: LocomoDataOptions) {
+  return {
+    dataPath: resolve(repositoryRoot, options.data),
+    ...(options.conversations === undefined ? {} : { conversations: options.conversations }),
+    ...(options.questions === undefined ? {} : { questionsPerConversation: options.questions }),
+  };
+}
+
+interface LocomoCliOptions extends LocomoDataOptions {
+  json?: string;
   store: BenchStoreKind;
   embedder: BenchEmbedderName;
-  questions?: number;
 }
 
 async function locomo(
   options: LocomoCliOptions,
   defaultJson = join(resultsDirectory, 'locomo.json'),
 ): Promise<LocomoBenchResult> {
-  const result = await runLocomoBench({
-    dataPath: resolve(repositoryRoot, options.data),
-    store: options.store,
-    embedder: options.embedder,
-    ...(options.conversations === undefined ? {} : { conversations: options.conversations }),
-    ...(options.questions === undefined ? {} : { questionsPerConversation: options.questions }),
-  });
+  const result = await runLocomoBench({ ...locomoData(options), store: options.store, embedder: options.embedder });
   console.log(formatLocomoResult(result));
   writeJson(options.json ?? defaultJson, 'locomo', result);
   return result;
 }
 
-interface E2eCliOptions {
+interface E2eCliOptions extends LocomoDataOptions {
   json?: string;
-  data: string;
-  conversations?: string[];
   configs?: string[];
   store: E2eStore;
   maxTokens: number;
-  questions?: number;
 }
 
 async function e2e(options: E2eCliOptions): Promise<object> {
@@ -110,12 +121,10 @@ async function e2e(options: E2eCliOptions): Promise<object> {
   if (unknown.length > 0)
     throw new InvalidArgumentError(`unknown configuration ${unknown.join(', ')}; use ${e2eConfigs.join(', ')}`);
   const result = await runE2eBench({
-    dataPath: resolve(repositoryRoot, options.data),
+    ...locomoData(options),
     store: options.store,
     maxTokens: options.maxTokens,
     ...(options.configs === undefined ? {} : { configs: options.configs as E2eConfig[] }),
-    ...(options.conversations === undefined ? {} : { conversations: options.conversations }),
-    ...(options.questions === undefined ? {} : { questionsPerConversation: options.questions }),
   });
   console.log(formatE2eResult(result));
   writeJson(options.json ?? join(resultsDirectory, 'e2e.json'), 'e2e', result);
@@ -176,33 +185,33 @@ program
     await overhead(options);
   });
 
-program
-  .command('locomo')
-  .description('retrieval quality on a LoCoMo-format file, beside a plain BM25 baseline')
-  .option('--json <file>', 'write the results to this file (default bench/results/locomo.json)')
-  .option('--data <file>', 'the LoCoMo-format JSON file (relative to the repository)', defaultLocomoPath)
-  .option('--conversations <ids>', 'comma-separated sample ids, e.g. conv-26,conv-30', nameList)
+withLocomoData(
+  program
+    .command('locomo')
+    .description('retrieval quality on a LoCoMo-format file, beside a plain BM25 baseline')
+    .option('--json <file>', 'write the results to this file (default bench/results/locomo.json)'),
+)
   .addOption(new Option('--store <store>', 'the store to search').choices(benchStoreKinds).default('local'))
   .addOption(
     new Option('--embedder <name>', 'the embedder (hash: deterministic stand-in, not semantic)')
       .choices(benchEmbedderNames)
       .default('none'),
   )
-  .option('--questions <n>', 'only the first n questions of each conversation', positiveInteger)
   .action(async (options: LocomoCliOptions) => {
     await locomo(options);
   });
 
-program
-  .command('e2e')
-  .description('what the default withMemory remembers end to end on LoCoMo: answer words found in the injected blocks')
-  .option('--json <file>', 'write the results to this file (default bench/results/e2e.json)')
-  .option('--data <file>', 'the LoCoMo-format JSON file (relative to the repository)', defaultLocomoPath)
-  .option('--conversations <ids>', 'comma-separated sample ids, e.g. conv-26,conv-30', nameList)
+withLocomoData(
+  program
+    .command('e2e')
+    .description(
+      'what the default withMemory remembers end to end on LoCoMo: answer words found in the injected blocks',
+    )
+    .option('--json <file>', 'write the results to this file (default bench/results/e2e.json)'),
+)
   .option('--configs <list>', `comma-separated configurations: ${e2eConfigs.join(',')}`, nameList)
   .addOption(new Option('--store <store>', 'the store each conversation gets').choices(e2eStores).default('local'))
   .option('--max-tokens <n>', "token budget of each speaker's block", positiveInteger, 400)
-  .option('--questions <n>', 'only the first n questions of each conversation', positiveInteger)
   .action(async (options: E2eCliOptions) => {
     await e2e(options);
   });
