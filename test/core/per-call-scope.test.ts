@@ -19,6 +19,7 @@ function recordingModel() {
   return { model, systems };
 }
 
+// Issue 19, serving many users: the per-call scope.
 describe('scope as a function (one wrapper, every user)', () => {
   it('serves two users through one wrapper, each seeing only their own memories', async () => {
     const store = inMemoryStore();
