@@ -607,6 +607,10 @@ function firstOf(value: unknown, count: number): unknown {
   return Array.isArray(value) && value.length > count ? value.slice(0, count) : value;
 }
 
+function count(amount: number, noun: string): string {
+  return `${amount} ${noun}${amount === 1 ? '' : 's'}`;
+}
+
 function describeSearch(
   query: string,
   scope: Scope,
@@ -622,7 +626,7 @@ function describeSearch(
   return [
     `search ${JSON.stringify(scope)}:`,
     text ? `query ${JSON.stringify(query)},` : `query of ${query.length} characters,`,
-    `${found.hits.length} hits, ${found.standing.length} standing,`,
+    `${count(found.hits.length, 'hit')}, ${found.standing.length} standing,`,
     `block of ${found.memoryBlock.length} characters, memories ${ids}`,
     reused ? '(reused by a tool-loop step)' : `(${Math.round(durationMs)} ms)`,
   ].join(' ');
@@ -638,12 +642,12 @@ function describeWrite(
   if (operation.kind !== 'add') what = `${operation.kind} ${operation.id}`;
   else if ('facts' in operation.write) {
     const facts = operation.write.facts;
-    what = `add ${facts.length} facts${text ? ` ${JSON.stringify(facts.map((fact) => fact.text))}` : ''}`;
+    what = `add ${count(facts.length, 'fact')}${text ? ` ${JSON.stringify(facts.map((fact) => fact.text))}` : ''}`;
   } else {
     const messages = operation.write.messages;
-    what = `add ${messages.length} messages${text ? ` ${JSON.stringify(messages.map((message) => message.content))}` : ''}`;
+    what = `add ${count(messages.length, 'message')}${text ? ` ${JSON.stringify(messages.map((message) => message.content))}` : ''}`;
   }
-  const attempts = `${result.attempts} attempt${result.attempts === 1 ? '' : 's'}`;
+  const attempts = count(result.attempts, 'attempt');
   const outcome = result.ok
     ? result.value.map((change) => `${change.event}${change.id ? ` ${change.id}` : ''}`).join(', ') || 'no change'
     : `failed (${result.error.name})`;
