@@ -154,12 +154,17 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 
   async function scopeFrom(source: unknown, option: 'scope' | 'shared'): Promise<Scope> {
     if (typeof source !== 'function') return source as Scope;
-    const scopeFunction = source as () => unknown;
-    const answer = await withinTime(
-      search.timeoutMs,
-      () => scopeFunction(),
-      () => new MemoryError(`The ${option} function did not answer within ${search.timeoutMs} ms (search.timeoutMs).`),
-    );
+    let answer: unknown = (source as () => unknown)();
+    // Only a promise needs a time-out; a plain answer costs no timer.
+    if (isThenable(answer)) {
+      const pending = answer;
+      answer = await withinTime(
+        search.timeoutMs,
+        () => pending,
+        () =>
+          new MemoryError(`The ${option} function did not answer within ${search.timeoutMs} ms (search.timeoutMs).`),
+      );
+    }
     return parseScope(answer, `${option}()`);
   }
 
