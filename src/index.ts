@@ -17,8 +17,10 @@ export {
   StoreTimeoutError,
 } from './core/errors.js';
 export type {
+  DebugOptions,
   ErrorContext,
   ErrorStage,
+  ScopeFunction,
   SearchEvent,
   SearchSettings,
   WithMemoryOptions,

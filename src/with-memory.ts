@@ -46,10 +46,15 @@ export function withMemory<T extends object>(target: T, options: WithMemoryOptio
 
 /**
  * Validates `options` and puts the pipeline together with the default strategies and store.
- * `owner` is what `flushMemory` will be called with for this pipeline's writes.
+ * `owner` is what `flushMemory` will be called with for this pipeline's writes; `scopeOptional`
+ * lets the AI SDK middleware take the scope per call instead.
  */
-export function buildPipeline(options: WithMemoryOptions, owner: object): MemoryPipeline {
-  const resolved = resolveOptions(options);
+export function buildPipeline(
+  options: WithMemoryOptions | Omit<WithMemoryOptions, 'scope'>,
+  owner: object,
+  { scopeOptional = false } = {},
+): MemoryPipeline {
+  const resolved = resolveOptions(options, { scopeOptional });
   const store = resolved.store ?? defaultStore();
   const { episodes = !store.extractsFacts, ...settings } = resolved;
   const timeZone = processTimeZone();

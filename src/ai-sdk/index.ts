@@ -6,4 +6,4 @@
  * @module
  */
 
-export { memoryMiddleware } from './memory-middleware.js';
+export { type MemoryMiddlewareOptions, memoryMiddleware } from './memory-middleware.js';
