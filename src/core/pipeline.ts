@@ -410,7 +410,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof StoreError) return error.retryable;
+  if (StoreError.isInstance(error)) return error.retryable;
   return !MemoryError.isInstance(error);
 }
 
