@@ -655,7 +655,7 @@ function describeWrite(
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof StoreError) return error.retryable;
+  if (StoreError.isInstance(error)) return error.retryable;
   return !MemoryError.isInstance(error);
 }
 

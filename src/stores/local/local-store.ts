@@ -706,8 +706,8 @@ function closedError(operation: StoreOperation): StoreError {
 
 /** Every failure as a `StoreError` that says what to do, without memory text in its message. */
 function toStoreError(error: unknown, operation: StoreOperation, path: string): StoreError {
-  if (error instanceof StoreError) return error;
-  if (error instanceof InvalidOptionsError) {
+  if (StoreError.isInstance(error)) return error;
+  if (InvalidOptionsError.isInstance(error)) {
     return new StoreError(`The local store's ${operation} was given invalid input: ${error.message}`, {
       store: storeName,
       operation,

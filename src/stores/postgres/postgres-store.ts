@@ -629,12 +629,12 @@ const retryableStates = /^(08|40|53|57P|55P03)/;
 
 /** Every failure as a `StoreError` that says what to do, without memory text in its message. */
 function toStoreError(error: unknown, operation: StoreOperation): StoreError {
-  if (error instanceof StoreError) return error;
+  if (StoreError.isInstance(error)) return error;
   const as = (message: string, retryable: boolean) =>
     new StoreError(message, { store: storeName, operation, retryable, cause: error });
   if (error instanceof NewerSchema)
     return new StoreError(error.message, { store: storeName, operation: 'open', retryable: false, cause: error });
-  if (error instanceof InvalidOptionsError)
+  if (InvalidOptionsError.isInstance(error))
     return as(`The PostgreSQL store's ${operation} was given invalid input: ${error.message}`, false);
   if (error instanceof ImportLineError) return as(error.message, false);
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
