@@ -152,6 +152,7 @@ const defaultListLimit = 100;
 const maxListLimit = 1000;
 const importBatchSize = 500;
 const exportPageSize = 500;
+const eraseRetryMs = 1000;
 
 const optionsSchema = z
   .object(
@@ -245,6 +246,25 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
 
   const embed = (texts: string[], operation: StoreOperation) =>
     embedForWrite(embedder, texts, { store: storeName, operation });
+
+  // An erase whose WAL could not be emptied yet: tried again every second until it is (never
+  // keeping the process alive for it); closing the last connection to the file empties it too.
+  let eraseRetry: ReturnType<typeof setInterval> | undefined;
+  function finishEraseLater(connection: Connection): void {
+    if (eraseRetry !== undefined) return;
+    eraseRetry = setInterval(() => {
+      connection.truncateWal(0).then(
+        (done) => {
+          if (done) {
+            clearInterval(eraseRetry);
+            eraseRetry = undefined;
+          }
+        },
+        () => undefined,
+      );
+    }, eraseRetryMs);
+    eraseRetry.unref();
+  }
 
   function readMemory(connection: Connection, id: string, now: number): MemoryRow | undefined {
     return connection
@@ -461,8 +481,15 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
           connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
           return count;
         });
-        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied.
-        await connection.truncateWal();
+        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied,
+        // which another connection still reading an older state of the file holds back.
+        if (!(await connection.truncateWal(busyTimeoutMs))) {
+          finishEraseLater(connection);
+          throw new StoreError(
+            `The local store deleted the memories of this scope, but another connection kept reading ${path}, so old copies of their pages stay in its WAL (${path}-wal) until that read ends; the store finishes the erase then (or call deleteAll again). Raise busyTimeoutMs to wait longer.`,
+            { store: storeName, operation: 'deleteAll', retryable: true },
+          );
+        }
         return deleted;
       });
     },
@@ -481,6 +508,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       if (closed) return;
       closed = true;
       await Promise.allSettled([...inFlight]);
+      clearInterval(eraseRetry);
       const connection = await opening?.catch(() => undefined);
       connection?.close();
     },

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StoreError } from '../../../src/core/errors.js';
 import { type LocalStore, localStore } from '../../../src/stores/local/index.js';
 
 let folder: string;
@@ -110,6 +112,40 @@ describe('localStore deleteAll', () => {
     expect(after).not.toContain(markerA.toLowerCase());
     expect(after).not.toContain(secondMarkerA.toLowerCase());
     expect(after).toContain(markerB.toLowerCase());
+  });
+
+  // M3
+  it('reports an erase another connection is still reading through as unfinished, and finishes it after', async () => {
+    const store = open({ busyTimeoutMs: 300 });
+    await fillStore(store);
+    // Another connection (another process, a long export) in the middle of a read.
+    const reader = new Database(path, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM memories').get();
+      const error = await store.deleteAll({ userId: 'A' }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).retryable).toBe(true);
+      expect((error as StoreError).message).toMatch(/another connection kept reading .* finishes the erase then/);
+      // The memories are gone for every reader of the store already.
+      expect(await store.list({ scope: { userId: 'A' } })).toEqual([]);
+      reader.exec('COMMIT');
+      // The store finishes the erase by itself once the read is over, without another call.
+      await vi.waitFor(
+        () => {
+          const bytes = fileBytes();
+          expect(bytes).not.toContain(markerA.toLowerCase());
+          expect(bytes).not.toContain(secondMarkerA.toLowerCase());
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      expect(fileBytes()).toContain(markerB.toLowerCase());
+    } finally {
+      reader.close();
+    }
   });
 
   it('keeps the deleted text in the history with keepDeletedText: true', async () => {
