@@ -32,6 +32,11 @@ export interface Connection {
    * the file holds frames back until its read ends).
    */
   truncateWal(waitMs: number): Promise<boolean>;
+  /**
+   * Rewrites the file with its live content only (VACUUM): the one way SQLite has to drop the
+   * copies of deleted entries that moving cells between pages leaves in their unused space.
+   */
+  vacuum(): Promise<void>;
   close(): void;
 }
 
@@ -157,6 +162,9 @@ export async function openConnection(path: string, settings: ConnectionSettings)
         if (Date.now() >= deadline) return false;
         await sleep(25);
       }
+    },
+    async vacuum() {
+      await retrying(() => db.exec('VACUUM'));
     },
     close() {
       statements.clear();

@@ -148,6 +148,39 @@ describe('localStore deleteAll', () => {
     }
   });
 
+  // M7
+  it('leaves no word and no id of a large erased scope in any page, live pages included', async () => {
+    const store = open();
+    const victim = { userId: 'Ottoline-Brackenbury-victim' };
+    const words = ['quixotrombone', 'zeppelinmarmot', 'harpsicolumbine', 'flibbertigibbet', 'snollygoster'];
+    // 3,600 memories of the victim among 3,000 of 50 other users, with updates: enough page splits
+    // and merges in the scope indexes to leave copies of the victim's entries in pages kept alive
+    // by the other users' entries (11 of them on the file before this fix).
+    for (let first = 0; first < 3000; first += 5) {
+      const batch = Array.from({ length: 5 }, (_, offset) => first + offset);
+      await store.add(
+        { facts: batch.map((n) => ({ text: `Note ${n}: the ${words[n % 5]} ${words[(n + 1) % 5]}${n} sings` })) },
+        { scope: victim },
+      );
+      const [restated] = await store.add(
+        { facts: [{ text: `Restated ${first} the ${words[first % 5]}` }] },
+        { scope: victim },
+      );
+      await store.update(restated?.id ?? '', { text: `Restated ${first} the ${words[(first + 2) % 5]} again` });
+      await store.add(
+        { facts: batch.map((n) => ({ text: `Other ${n}: the bassoon ${n} plays` })) },
+        { scope: { userId: `other-${(first + first / 5) % 50}` } },
+      );
+    }
+    expect(await store.deleteAll(victim)).toBe(3600);
+    await store.close();
+    const after = fileBytes();
+    expect(after).not.toContain(victim.userId.toLowerCase());
+    for (const word of words) expect(after).not.toContain(word);
+    expect(after).toContain('bassoon');
+    expect(after).toContain('other-6');
+  }, 120_000);
+
   it('keeps the deleted text in the history with keepDeletedText: true', async () => {
     const store = open({ keepDeletedText: true });
     const petId = await fillStore(store);
