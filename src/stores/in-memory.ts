@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { StoreError } from '../core/errors.js';
+import { InvalidOptionsError, StoreError } from '../core/errors.js';
 import { toInvalidOptionsError } from '../core/options.js';
 import { parseScope, scopeKey, scopeMatches } from '../core/scope.js';
 import type {
@@ -27,6 +27,14 @@ import type {
   SearchOptions,
 } from '../core/types.js';
 import { asksForTime } from './contextual-ranking.js';
+import {
+  listSchema,
+  metadataSchema,
+  patchSchema,
+  searchSchema,
+  validate,
+  validateWrite,
+} from './kernel/store-input.js';
 import {
   type MemoryContext,
   planCandidates,
@@ -324,8 +332,11 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
 
   function search(query: string, options: SearchOptions): MemoryHit[] {
     const scope = parseScope(options.scope);
+    // The same checks as the other stores: bad input is an error naming the field, never a TypeError.
+    validate(searchSchema, options);
+    if (typeof query !== 'string') throw new InvalidOptionsError('query', 'a string');
     const queryTerms = [...new Set(searchTerms(query))];
-    const limit = Math.max(0, options.limit ?? defaultSearchLimit);
+    const limit = options.limit ?? defaultSearchLimit;
     if (queryTerms.length === 0 || limit === 0) return [];
     const groups = groupsIn(scope);
     let size = 0;
@@ -437,6 +448,8 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       assertOpen('add');
       options.signal?.throwIfAborted();
       const scope = parseScope(options.scope);
+      validateWrite(write);
+      if (options.metadata !== undefined) validate(metadataSchema, options.metadata);
       // This store does not distil facts, but a write of raw messages must not be lost: each user
       // message is kept as a fact, as the user said it.
       const facts: FactInput[] =
@@ -462,8 +475,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     async list(options: ListOptions): Promise<Memory[]> {
       assertOpen('list');
       const scope = parseScope(options.scope);
-      const limit = Math.min(Math.max(0, options.limit ?? defaultListLimit), maxListLimit);
-      const offset = Math.max(0, options.offset ?? 0);
+      validate(listSchema, options);
+      const limit = Math.min(options.limit ?? defaultListLimit, maxListLimit);
+      const offset = options.offset ?? 0;
       const visible = visibleTo(options.types, options.filters, Date.now());
       return groupsIn(scope)
         .flatMap((group) => membersOf(group, options.types).filter(visible))
@@ -474,9 +488,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
 
     async update(id: string, patch: MemoryPatch, options: ChangeOptions = {}): Promise<Memory | null> {
       assertOpen('update');
-      const stored = memories.get(id);
-      if (!stored || isExpired(stored.memory, Date.now())) return null;
-      const text = patch.text?.trim();
+      const text = typeof patch.text === 'string' ? patch.text.trim() : undefined;
       if (text === '') {
         throw new StoreError('A memory cannot be updated to empty text; delete it instead.', {
           store: 'memory',
@@ -484,6 +496,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
           retryable: false,
         });
       }
+      validate(patchSchema, patch);
+      const stored = memories.get(id);
+      if (!stored || isExpired(stored.memory, Date.now())) return null;
       const { memory } = stored;
       const previousText = memory.text;
       const now = new Date();

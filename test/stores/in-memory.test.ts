@@ -3,8 +3,10 @@ import { InvalidOptionsError, StoreError } from '../../src/core/errors.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
 import { terms, wordOverlap } from '../../src/stores/text-terms.js';
 import { testStoreContract } from '../../src/testing/store-contract.js';
+import { describeInputRules } from './store-behaviour.js';
 
 testStoreContract('inMemoryStore', () => inMemoryStore());
+describeInputRules('inMemoryStore', () => inMemoryStore());
 
 const scope = { userId: 'user_42' };
 

@@ -25,6 +25,14 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import {
+  listSchema,
+  metadataSchema,
+  patchSchema,
+  searchSchema,
+  validate,
+  validateWrite,
+} from '../kernel/store-input.js';
 import { terms } from '../text-terms.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
@@ -33,8 +41,16 @@ import { scopeCondition, visibleCondition } from './filters.js';
 import { queryTerms } from './fts-query.js';
 import { type LocalHistoryEntry, readHistory, recordHistory, scrubHistory } from './history.js';
 import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
-import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from './jsonl.js';
-import { joinTerms, type MemoryRow, memoryColumns, rowToMemory, scopeColumns } from './rows.js';
+import {
+  checkImportTarget,
+  type ImportLine,
+  ImportLineError,
+  type JsonlSource,
+  memoryToJsonLine,
+  parseJsonLine,
+  readLines,
+} from './jsonl.js';
+import { joinTerms, type MemoryRow, memoryColumns, rowScope, rowToMemory, scopeColumns } from './rows.js';
 import { CannotOpen } from './schema.js';
 import { type SearchRequest, searchMemories } from './search.js';
 
@@ -120,8 +136,10 @@ export interface LocalStore extends Required<MemoryStore> {
   export(options?: ExportOptions): Readable;
   /**
    * Reads JSONL written by `export` (a file stream, or lines) and stores each memory under its own
-   * id, keeping its dates: an id already present is updated. Lines are written in batches of 500;
-   * an invalid line rejects naming its line number, and the batches before it stay written.
+   * id, keeping its dates: an id already present in the line's scope is updated. An id of another
+   * scope's memory, or of a deleted memory, is refused (an import never moves or revives a memory).
+   * Lines are written in batches of 500; an invalid or refused line rejects naming its line number,
+   * and the batches before it stay written.
    * With an embedder, vectors are computed anew.
    */
   import(source: JsonlSource): Promise<ImportResult>;
@@ -134,6 +152,7 @@ const defaultListLimit = 100;
 const maxListLimit = 1000;
 const importBatchSize = 500;
 const exportPageSize = 500;
+const eraseRetryMs = 1000;
 
 const optionsSchema = z
   .object(
@@ -166,57 +185,6 @@ const optionsSchema = z
     { error: "an options object such as { path: '.with-memory/memory.db' }" },
   )
   .strict();
-
-export const metadataSchema = z
-  .record(z.string(), z.unknown(), { error: 'a plain object' })
-  .refine(isJsonObject, { error: 'a JSON-serialisable object' });
-const dateSchema = z
-  .date({ error: 'a Date' })
-  .refine((date) => !Number.isNaN(date.getTime()), { error: 'a valid Date' });
-const typeSchema = z.string({ error: 'a string' }).min(1, { error: 'a non-empty string' });
-export const factSchema = z.object({
-  text: z.string({ error: 'a string' }),
-  type: typeSchema.optional(),
-  metadata: metadataSchema.optional(),
-  expiresAt: dateSchema.optional(),
-  createdAt: dateSchema.optional(),
-});
-const writeSchema = z.union(
-  [
-    z.object({ facts: z.array(factSchema, { error: 'an array of facts' }) }),
-    z.object({
-      messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }), {
-        error: 'an array of messages',
-      }),
-    }),
-  ],
-  { error: '{ facts: [...] } or { messages: [...] }' },
-);
-const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite), z.boolean()]);
-const filtersSchema = z.record(z.string(), z.union([metadataValue, z.array(metadataValue)]), {
-  error: 'an object of metadata values or arrays of them',
-});
-const searchSchema = z.object({
-  limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
-  threshold: z.number().min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).optional(),
-  types: z.array(typeSchema).optional(),
-  filters: filtersSchema.optional(),
-});
-export const listSchema = z.object({
-  limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
-  offset: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
-  types: z.array(typeSchema).optional(),
-  filters: filtersSchema.optional(),
-});
-export const patchSchema = z.object({
-  text: z
-    .string({ error: 'a string' })
-    .refine((text) => text.trim() !== '', { error: 'non-empty text (delete the memory instead)' })
-    .optional(),
-  type: typeSchema.optional(),
-  metadata: metadataSchema.optional(),
-  expiresAt: z.union([dateSchema, z.null()]).optional(),
-});
 
 /**
  * Creates the embedded local store: a SQLite file that survives restarts, searched by BM25 (and by
@@ -279,6 +247,25 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
   const embed = (texts: string[], operation: StoreOperation) =>
     embedForWrite(embedder, texts, { store: storeName, operation });
 
+  // An erase whose WAL could not be emptied yet: tried again every second until it is (never
+  // keeping the process alive for it); closing the last connection to the file empties it too.
+  let eraseRetry: ReturnType<typeof setInterval> | undefined;
+  function finishEraseLater(connection: Connection): void {
+    if (eraseRetry !== undefined) return;
+    eraseRetry = setInterval(() => {
+      connection.truncateWal(0).then(
+        (done) => {
+          if (done) {
+            clearInterval(eraseRetry);
+            eraseRetry = undefined;
+          }
+        },
+        () => undefined,
+      );
+    }, eraseRetryMs);
+    eraseRetry.unref();
+  }
+
   function readMemory(connection: Connection, id: string, now: number): MemoryRow | undefined {
     return connection
       .statement(
@@ -307,7 +294,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
         addOptions.signal?.throwIfAborted();
         const scope = parseScope(addOptions.scope);
         const baseMetadata = addOptions.metadata === undefined ? {} : validate(metadataSchema, addOptions.metadata);
-        const checked = validate(writeSchema, write);
+        const checked = validateWrite(write);
         // This store does not distil facts, but a write of raw messages must not be lost: each user
         // message is kept as a fact, as the user said it.
         const facts: FactInput[] =
@@ -469,7 +456,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       return run('deleteAll', async (connection) => {
         const parsedScope = parseScope(scope);
         const inScope = scopeCondition(parsedScope);
-        const deleted = await connection.write(() => {
+        const { deleted, removed } = await connection.write(() => {
           const now = Date.now();
           const { count } = connection
             .statement(`SELECT count(*) AS count FROM memories AS m WHERE ${inScope.sql} AND m.deleted_at IS NULL`)
@@ -477,7 +464,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
           const { total } = connection
             .statement(`SELECT count(*) AS total FROM memories AS m WHERE ${inScope.sql}`)
             .get(...inScope.params) as { total: number };
-          if (total === 0) return 0;
+          if (total === 0) return { deleted: 0, removed: false };
           if (!keepDeletedText) {
             scrubHistory(connection, `SELECT m.id FROM memories AS m WHERE ${inScope.sql}`, inScope.params);
           }
@@ -492,10 +479,21 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
           // Rewrites the index without the deleted entries: until a merge, FTS5 keeps a deleted
           // row's terms in its segments, only marked as deleted.
           connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
-          return count;
+          return { deleted: count, removed: true };
         });
-        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied.
-        await connection.truncateWal();
+        // Secure delete zeroes deleted entries, but not the copies of them that a page split or
+        // merge left in the unused space of pages still in use (the scope indexes, FTS segments):
+        // the file is rewritten without them. About 0.5 s per 50 MB of file (docs/architecture.md).
+        if (removed) await connection.vacuum();
+        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied,
+        // which another connection still reading an older state of the file holds back.
+        if (!(await connection.truncateWal(busyTimeoutMs))) {
+          finishEraseLater(connection);
+          throw new StoreError(
+            `The local store deleted the memories of this scope, but another connection kept reading ${path}, so old copies of their pages stay in its WAL (${path}-wal) until that read ends; the store finishes the erase then (or call deleteAll again). Raise busyTimeoutMs to wait longer.`,
+            { store: storeName, operation: 'deleteAll', retryable: true },
+          );
+        }
         return deleted;
       });
     },
@@ -514,6 +512,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       if (closed) return;
       closed = true;
       await Promise.allSettled([...inFlight]);
+      clearInterval(eraseRetry);
       const connection = await opening?.catch(() => undefined);
       connection?.close();
     },
@@ -525,25 +524,25 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     import(source: JsonlSource): Promise<ImportResult> {
       return run('import', async (connection) => {
         const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
-        let batch: Memory[] = [];
+        let batch: ImportLine[] = [];
         const flushBatch = async () => {
-          const memories = batch;
+          const lines = batch;
           batch = [];
-          if (memories.length === 0) return;
+          if (lines.length === 0) return;
           const vectors = await embed(
-            memories.map((memory) => memory.text),
+            lines.map(({ memory }) => memory.text),
             'import',
           );
-          const prepared = memories.map((memory) => ({ memory, terms: terms(memory.text) }));
+          const prepared = lines.map((line) => ({ line, terms: terms(line.memory.text) }));
           const outcome = await connection.write(() =>
-            prepared.map(({ memory, terms: textTerms }, index) =>
-              importMemory(connection, memory, textTerms, vectors?.[index], Date.now()),
+            prepared.map(({ line, terms: textTerms }, index) =>
+              importMemory(connection, line, textTerms, vectors?.[index], Date.now()),
             ),
           );
           for (const event of outcome) result[event] += 1;
         };
         for await (const { line, lineNumber } of readLines(source)) {
-          batch.push(parseJsonLine(line, lineNumber));
+          batch.push({ memory: parseJsonLine(line, lineNumber), lineNumber });
           if (batch.length >= importBatchSize) await flushBatch();
         }
         await flushBatch();
@@ -577,7 +576,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
 
   function importMemory(
     connection: Connection,
-    memory: Memory,
+    { memory, lineNumber }: ImportLine,
     textTerms: string[],
     vector: Float32Array | undefined,
     now: number,
@@ -585,6 +584,11 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     const existing = connection
       .statement(`SELECT ${memoryColumns}, m.deleted_at AS deleted_at FROM memories AS m WHERE m.id = ?`)
       .get(memory.id) as (MemoryRow & { deleted_at: number | null }) | undefined;
+    checkImportTarget(
+      existing && { scope: rowScope(existing), deleted: existing.deleted_at !== null },
+      memory,
+      lineNumber,
+    );
     const values = [
       memory.text,
       joinTerms(textTerms),
@@ -609,39 +613,31 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       recordHistory(connection, { memoryId: memory.id, event: 'ADD', reason: 'import', actor: 'import', at: now });
       return 'added';
     }
-    const current = memoryToJsonLine(rowToMemory(existing));
-    if (existing.deleted_at === null && current === memoryToJsonLine(memory)) return 'unchanged';
+    if (memoryToJsonLine(rowToMemory(existing)) === memoryToJsonLine(memory)) return 'unchanged';
     connection
       .statement(
         `UPDATE memories SET text = ?, terms = ?, type = ?, user_id = ?, agent_id = ?, run_id = ?, app_id = ?, metadata = ?,
-         content_hash = ?, created_at = ?, updated_at = ?, expires_at = ?, deleted_at = NULL WHERE id = ?`,
+         content_hash = ?, created_at = ?, updated_at = ?, expires_at = ? WHERE id = ?`,
       )
       .run(...values, memory.id);
-    if (existing.deleted_at === null)
-      connection.statement('DELETE FROM memories_fts WHERE rowid = ?').run(existing.seq);
+    connection.statement('DELETE FROM memories_fts WHERE rowid = ?').run(existing.seq);
     indexTerms(connection, existing.seq, textTerms, memory.scope);
     if (vector) storeVector(connection, existing.seq, vector);
-    recordHistory(
-      connection,
-      existing.deleted_at === null
-        ? {
-            memoryId: memory.id,
-            event: 'UPDATE',
-            oldText: existing.text,
-            newText: memory.text,
-            reason: 'import',
-            actor: 'import',
-            at: now,
-          }
-        : { memoryId: memory.id, event: 'ADD', reason: 'import', actor: 'import', at: now },
-    );
-    return existing.deleted_at === null ? 'updated' : 'added';
+    recordHistory(connection, {
+      memoryId: memory.id,
+      event: 'UPDATE',
+      oldText: existing.text,
+      newText: memory.text,
+      reason: 'import',
+      actor: 'import',
+      at: now,
+    });
+    return 'updated';
   }
 
   return store;
 }
 
-/** Parses with zod; a failure becomes an `InvalidOptionsError` (and, through `run`, a `StoreError`). */
 /**
  * A search's checked options, its query terms and, with an embedder, its vector (a failing
  * embedder costs the vector half of the ranking, not the search); `undefined` when the query holds
@@ -669,26 +665,11 @@ export async function searchRequest(
   return { scope, types, filters, queryTerms: terms, queryVector, limit, threshold, now: Date.now() };
 }
 
-export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw toInvalidOptionsError(parsed.error);
-  return parsed.data;
-}
-
 function parseScopeFor(operation: StoreOperation, scope: Scope): Scope {
   try {
     return parseScope(scope);
   } catch (error) {
     throw toStoreError(error, operation, '');
-  }
-}
-
-function isJsonObject(value: unknown): boolean {
-  try {
-    const json = JSON.stringify(value);
-    return typeof json === 'string' && json.startsWith('{');
-  } catch {
-    return false;
   }
 }
 

@@ -24,21 +24,21 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import { listSchema, metadataSchema, patchSchema, validate, validateWrite } from '../kernel/store-input.js';
 import { contentHash, prepareFact } from '../local/add-facts.js';
 import { type Embedder, embedForWrite } from '../local/embeddings.js';
 import type { LocalHistoryEntry } from '../local/history.js';
-import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from '../local/jsonl.js';
 import {
-  type ExportOptions,
-  factSchema,
-  type ImportResult,
-  listSchema,
-  metadataSchema,
-  patchSchema,
-  searchRequest,
-  validate,
-} from '../local/local-store.js';
-import { type MemoryRow, rowToMemory } from '../local/rows.js';
+  checkImportTarget,
+  type ImportLine,
+  ImportLineError,
+  type JsonlSource,
+  memoryToJsonLine,
+  parseJsonLine,
+  readLines,
+} from '../local/jsonl.js';
+import { type ExportOptions, type ImportResult, searchRequest } from '../local/local-store.js';
+import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
 import { terms } from '../text-terms.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
@@ -104,7 +104,9 @@ export interface PostgresStore extends Required<MemoryStore> {
   export(options?: ExportOptions): Readable;
   /**
    * Reads JSONL written by `export` and stores each memory under its own id, keeping its dates;
-   * an id already present is updated. Written in transactions of 500 lines.
+   * an id already present in the line's scope is updated, an id of another scope's memory or of a
+   * deleted memory is refused. All or nothing: one transaction, so a line that is refused (named
+   * by its number) leaves the store as it was.
    */
   import(source: JsonlSource): Promise<ImportResult>;
 }
@@ -142,20 +144,6 @@ const optionsSchema = z
     { error: 'an options object such as { pool: new pg.Pool() }' },
   )
   .strict();
-
-const writeSchema = z.union(
-  [
-    z.object({
-      facts: z.array(factSchema, { error: 'an array of facts' }),
-    }),
-    z.object({
-      messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }), {
-        error: 'an array of messages',
-      }),
-    }),
-  ],
-  { error: '{ facts: [...] } or { messages: [...] }' },
-);
 
 /**
  * Creates a store on PostgreSQL, shared by every process and machine that uses the same database
@@ -214,17 +202,25 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const embed = (texts: string[], operation: StoreOperation) =>
     embedForWrite(embedder, texts, { store: storeName, operation });
 
-  /** With pgvector, the HNSW index of this vector length, made once per length. */
-  async function ensureVectorIndex(tables: StoreTables, vectors: Float32Array[] | undefined): Promise<void> {
+  /**
+   * With pgvector, the HNSW index of this vector length, made once per length: in its own
+   * transaction, or in `inside` (an import's, which a second connection would wait for).
+   */
+  async function ensureVectorIndex(
+    tables: StoreTables,
+    vectors: Float32Array[] | undefined,
+    inside?: Transaction,
+  ): Promise<void> {
     const dimensions = vectors?.[0]?.length;
     if (dimensions === undefined || indexedDimensions.has(dimensions)) return;
     const sql = hnswIndex(tables.schema, tables.vectors, dimensions);
     if (sql) {
       // Two processes creating the same index at once would collide on its name: they take turns.
-      await db.transaction(async (tx) => {
+      const create = async (tx: Transaction) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`with-memory schema ${schema}`]);
         await tx.query(sql);
-      });
+      };
+      await (inside ? create(inside) : db.transaction(create));
     }
     indexedDimensions.add(dimensions);
   }
@@ -256,7 +252,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         addOptions.signal?.throwIfAborted();
         const scope = parseScope(addOptions.scope);
         const baseMetadata = addOptions.metadata === undefined ? {} : validate(metadataSchema, addOptions.metadata);
-        const checked = validate(writeSchema, write);
+        const checked = validateWrite(write);
         // This store does not distil facts, but a write of raw messages must not be lost: each user
         // message is kept as a fact, as the user said it.
         const facts =
@@ -454,34 +450,33 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     import(source: JsonlSource): Promise<ImportResult> {
-      return run('import', async (tables) => {
-        const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
-        let batch: Memory[] = [];
-        const flushBatch = async () => {
-          const memories = batch;
-          batch = [];
-          if (memories.length === 0) return;
-          const vectors = await embed(
-            memories.map((memory) => memory.text),
-            'import',
-          );
-          await ensureVectorIndex(tables, vectors);
-          const outcome = await db.transaction(async (tx) => {
-            const events: Array<keyof ImportResult> = [];
-            for (const [index, memory] of memories.entries())
-              events.push(await importMemory(tx, tables, memory, vectors?.[index], Date.now()));
-            return events;
-          });
-          for (const event of outcome) result[event] += 1;
-        };
-        for await (const { line, lineNumber } of readLines(source)) {
-          const memory = parseJsonLine(line, lineNumber);
-          batch.push({ ...memory, text: withoutNul(memory.text) });
-          if (batch.length >= importBatchSize) await flushBatch();
-        }
-        await flushBatch();
-        return result;
-      });
+      return run('import', async (tables) =>
+        // One transaction for the whole file: a line refused half-way leaves nothing behind.
+        db.transaction(async (tx) => {
+          const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
+          let batch: ImportLine[] = [];
+          const flushBatch = async () => {
+            const lines = batch;
+            batch = [];
+            if (lines.length === 0) return;
+            const vectors = await embed(
+              lines.map(({ memory }) => memory.text),
+              'import',
+            );
+            await ensureVectorIndex(tables, vectors, tx);
+            for (const [index, line] of lines.entries()) {
+              result[await importMemory(tx, tables, line, vectors?.[index], Date.now())] += 1;
+            }
+          };
+          for await (const { line, lineNumber } of readLines(source)) {
+            const memory = parseJsonLine(line, lineNumber);
+            batch.push({ memory: { ...memory, text: withoutNul(memory.text) }, lineNumber });
+            if (batch.length >= importBatchSize) await flushBatch();
+          }
+          await flushBatch();
+          return result;
+        }),
+      );
     },
   };
 
@@ -516,7 +511,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   async function importMemory(
     tx: Transaction,
     tables: StoreTables,
-    memory: Memory,
+    { memory, lineNumber }: ImportLine,
     vector: Float32Array | undefined,
     now: number,
   ): Promise<keyof ImportResult> {
@@ -525,9 +520,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
        WHERE m.id = $1 FOR UPDATE`,
       [memory.id],
     );
-    if (existing && !existing.deleted && memoryToJsonLine(rowToMemory(existing)) === memoryToJsonLine(memory)) {
-      return 'unchanged';
-    }
+    checkImportTarget(existing && { scope: rowScope(existing), deleted: existing.deleted }, memory, lineNumber);
+    if (existing && memoryToJsonLine(rowToMemory(existing)) === memoryToJsonLine(memory)) return 'unchanged';
     const params = parameters();
     const value = (item: unknown) => params.add(item);
     const columns = {
@@ -544,7 +538,6 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       created_at: `${value(timestamp(memory.createdAt.getTime()))}::timestamptz`,
       updated_at: `${value(timestamp(memory.updatedAt.getTime()))}::timestamptz`,
       expires_at: `${value(memory.expiresAt ? timestamp(memory.expiresAt.getTime()) : null)}::timestamptz`,
-      deleted_at: 'NULL',
     };
     if (!existing) {
       await tx.query(
@@ -560,13 +553,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         params.values,
       );
     }
-    const revived = !existing || existing.deleted;
     await recordHistory(
       tx,
       tables,
-      revived
-        ? { memoryId: memory.id, event: 'ADD', newText: memory.text, reason: 'import', actor: 'import', at: now }
-        : {
+      existing
+        ? {
             memoryId: memory.id,
             event: 'UPDATE',
             oldText: existing.text,
@@ -574,9 +565,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             reason: 'import',
             actor: 'import',
             at: now,
-          },
+          }
+        : { memoryId: memory.id, event: 'ADD', newText: memory.text, reason: 'import', actor: 'import', at: now },
     );
-    return revived ? 'added' : 'updated';
+    return existing ? 'updated' : 'added';
   }
 
   return store;

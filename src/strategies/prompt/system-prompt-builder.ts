@@ -91,7 +91,9 @@ function renderLine(memory: Memory, showDetails: boolean): string {
   if (!showDetails) return `- ${text}`;
   // An episode is dated by when it was said; a fact by when it was last stated.
   if (memory.type === 'episode') return `- [said ${day(memory.createdAt)}] ${text}`;
-  const details = memory.type === undefined ? day(memory.updatedAt) : `${memory.type}, ${day(memory.updatedAt)}`;
+  // Stores refuse unsafe types, but a custom store may not: the type is escaped like the text.
+  const details =
+    memory.type === undefined ? day(memory.updatedAt) : `${escapeMemoryText(memory.type)}, ${day(memory.updatedAt)}`;
   return `- [${details}] ${text}`;
 }
 

@@ -13,7 +13,7 @@ import {
   type PostgresStoreOptions,
   postgresStore,
 } from '../../../src/stores/postgres/index.js';
-import { type BehaviourOptions, describeStoreBehaviour } from '../store-behaviour.js';
+import { type BehaviourOptions, describeInputRules, describeStoreBehaviour } from '../store-behaviour.js';
 import { pgliteDatabase, serverDatabase } from './databases.js';
 
 const run = promisify(execFile);
@@ -42,6 +42,8 @@ describeStoreBehaviour('postgresStore (PostgreSQL server)', {
   open: (options: BehaviourOptions = {}) => track(postgresStore({ pool: server.pool, schema, ...options })),
   openOther: () => track(postgresStore({ pool: server.pool, schema: server.schema() })),
 });
+
+describeInputRules('postgresStore (PostgreSQL server)', () => track(postgresStore({ pool: server.pool, schema })));
 
 // The vector path on pgvector.
 const lite = pgliteDatabase();
