@@ -70,7 +70,8 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
 // each time.
 let sharedDefaultStore: MemoryStore | undefined;
 
-function defaultStore(): MemoryStore {
+/** The process's default store, `localStore()`, opened on first use (shared with the memory tools). */
+export function defaultStore(): MemoryStore {
   sharedDefaultStore ??= localStore();
   return sharedDefaultStore;
 }
