@@ -79,4 +79,19 @@ export {
   reconciliationPrompt,
 } from './strategies/extract/llm-extractor-prompts.js';
 export { type SystemPromptBuilderOptions, systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
+export {
+  type MemoryFileHandlers,
+  type MemoryToolCommands,
+  memoryToolHandlers,
+} from './tools/memory-file-handlers.js';
+export {
+  type ChatFunctionTool,
+  type ChatToolCall,
+  type MemoryToolName,
+  type OpenAIMemoryTools,
+  openaiMemoryTools,
+  type ResponsesFunctionCall,
+  type ResponsesFunctionTool,
+  type RunnableMemoryTool,
+} from './tools/openai-memory-tools.js';
 export { withMemory } from './with-memory.js';

@@ -2,6 +2,7 @@ import { InvalidOptionsError } from './core/errors.js';
 import { resolveOptions, type WithMemoryOptions } from './core/options.js';
 import { createPipeline, type MemoryPipeline } from './core/pipeline.js';
 import { redactSensitive } from './core/redact.js';
+import { markLookups } from './core/store-purpose.js';
 import type { MemoryStore } from './core/types.js';
 import { aliasWriteOwner } from './core/writeback.js';
 import { type AnthropicLike, wrapAnthropic } from './providers/anthropic.js';
@@ -63,7 +64,7 @@ export function buildPipeline(
       ...settings,
       store,
       prompt: resolved.prompt ?? systemPromptBuilder(),
-      extract: resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor()),
+      extract: markLookups(resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor())),
       episode: episodes ? (turn, extracted) => episodeOf(turn, extracted, timeZone) : undefined,
       redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
     },
@@ -75,7 +76,8 @@ export function buildPipeline(
 // each time.
 let sharedDefaultStore: MemoryStore | undefined;
 
-function defaultStore(): MemoryStore {
+/** The process's default store, `localStore()`, opened on first use (shared with the memory tools). */
+export function defaultStore(): MemoryStore {
   sharedDefaultStore ??= localStore();
   return sharedDefaultStore;
 }
