@@ -11,7 +11,7 @@ import { localStore } from './stores/local/index.js';
 import { processTimeZone } from './strategies/extract/date-phrases.js';
 import { episodeOf } from './strategies/extract/episode.js';
 import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
-import { heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+import { heuristicExtractor } from './strategies/extract/heuristic/index.js';
 import { systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
 
 /**

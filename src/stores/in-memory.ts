@@ -34,7 +34,7 @@ import {
   rankCandidates,
   rankingSettings,
 } from './local/ranking.js';
-import { restatementOverlap, searchTerms, terms } from './text-terms.js';
+import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {

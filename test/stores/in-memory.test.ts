@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError, StoreError } from '../../src/core/errors.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { terms, wordOverlap } from '../../src/stores/text-terms.js';
+import { terms, wordOverlap } from '../../src/text/text-terms.js';
 import { testStoreContract } from '../../src/testing/store-contract.js';
 
 testStoreContract('inMemoryStore', () => inMemoryStore());

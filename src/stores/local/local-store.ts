@@ -25,7 +25,7 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
-import { terms } from '../text-terms.js';
+import { terms } from '../../text/text-terms.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
 import { type Embedder, embedForWrite, embedTexts } from './embeddings.js';

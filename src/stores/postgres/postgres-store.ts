@@ -39,7 +39,7 @@ import {
   validate,
 } from '../local/local-store.js';
 import { type MemoryRow, rowToMemory } from '../local/rows.js';
-import { terms } from '../text-terms.js';
+import { terms } from '../../text/text-terms.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
 import { type Database, database, type PostgresPool, type Transaction } from './pool.js';

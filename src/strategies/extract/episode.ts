@@ -7,7 +7,7 @@
  */
 
 import type { FactInput, MemoryOperation, Turn } from '../../core/types.js';
-import { searchTerms } from '../../stores/text-terms.js';
+import { searchTerms } from '../../text/text-terms.js';
 import { type CalendarDate, calendarDate, dateLabel, findDate } from './date-phrases.js';
 import { isFiller, isPastTense, sentences } from './sentences.js';
 

@@ -12,7 +12,7 @@ import { localStore } from '../../../src/stores/local/index.js';
 import {
   type HeuristicExtractorOptions,
   heuristicExtractor,
-} from '../../../src/strategies/extract/heuristic-extractor.js';
+} from '../../../src/strategies/extract/heuristic/index.js';
 import { createMockStore } from '../../../src/testing/mock-store.js';
 import { withMemory } from '../../../src/with-memory.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../../fakes/anthropic-server.js';
