@@ -26,6 +26,7 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
+import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 import { asksForTime } from './contextual-ranking.js';
 import {
   type MemoryContext,
@@ -34,7 +35,6 @@ import {
   rankCandidates,
   rankingSettings,
 } from './local/ranking.js';
-import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {
