@@ -9,7 +9,7 @@ import { type MemoryFunction, wrapFunction } from './providers/function.js';
 import { type OpenAILike, wrapOpenAI } from './providers/openai.js';
 import { localStore } from './stores/local/index.js';
 import { processTimeZone } from './strategies/extract/date-phrases.js';
-import { episodeOf } from './strategies/extract/episode.js';
+import { turnEpisodes } from './strategies/extract/episode.js';
 import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
 import { heuristicExtractor } from './strategies/extract/heuristic/index.js';
 import { systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
@@ -51,7 +51,7 @@ export function withMemory<T extends object>(target: T, options: WithMemoryOptio
 export function buildPipeline(options: WithMemoryOptions, owner: object): MemoryPipeline {
   const resolved = resolveOptions(options);
   const store = resolved.store ?? defaultStore();
-  const { episodes = !store.extractsFacts, ...settings } = resolved;
+  const { episodes = !store.extractsFacts, replies = episodes, ...settings } = resolved;
   const timeZone = processTimeZone();
   return createPipeline(
     {
@@ -59,7 +59,10 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
       store,
       prompt: resolved.prompt ?? systemPromptBuilder(),
       extract: resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor()),
-      episode: episodes ? (turn, extracted) => episodeOf(turn, extracted, timeZone) : undefined,
+      episode:
+        episodes || replies
+          ? (turn, extracted) => turnEpisodes(turn, extracted, { episodes, replies, timeZone })
+          : undefined,
       redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
     },
     owner,

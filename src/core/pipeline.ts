@@ -3,16 +3,7 @@ import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './e
 import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
 import { createTracing, recordTracedAttempts, recordTracedError, type TurnTracing } from './tracing.js';
-import type {
-  Extractor,
-  FactInput,
-  Memory,
-  MemoryHit,
-  MemoryOperation,
-  MemoryStore,
-  PromptBuilder,
-  Turn,
-} from './types.js';
+import type { Extractor, Memory, MemoryHit, MemoryOperation, MemoryStore, PromptBuilder, Turn } from './types.js';
 import { type FailedWrite, registerWriteOwner, toStoreError, trackWrite, withRetries } from './writeback.js';
 
 /** What a provider read from one request. */
@@ -46,15 +37,15 @@ export interface MemoryPipeline {
 
 /** Options with every strategy chosen. */
 export interface PipelineSettings
-  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes'> {
+  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes' | 'replies'> {
   store: MemoryStore;
   prompt: PromptBuilder;
   extract: Extractor;
   /**
-   * Makes the episode of a turn (what the user said), written before the facts extracted from it
-   * (given, so it can leave out what they already hold); none when off.
+   * Makes the episodes of a turn (what the user said, what the assistant said), written before the
+   * facts extracted from it (given, so they can leave out what those already hold); none when off.
    */
-  episode: ((turn: Turn, extracted: MemoryOperation[]) => FactInput | undefined) | undefined;
+  episode: ((turn: Turn, extracted: MemoryOperation[]) => MemoryOperation[]) | undefined;
   redact: ((text: string) => string) | undefined;
 }
 
@@ -111,7 +102,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const { hits, standing } = await traced.search(query, () => fetchMemories(query));
     let memoryBlock = '';
     if (hits.length > 0 || standing.length > 0) {
-      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(hits, standing));
+      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(query, hits, standing));
     }
     return { hits, standing, memoryBlock };
   }
@@ -186,9 +177,9 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return { hits, standing };
   }
 
-  function buildBlock(hits: MemoryHit[], standing: Memory[]): string {
+  function buildBlock(query: string, hits: MemoryHit[], standing: Memory[]): string {
     try {
-      return settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
+      return settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date(), query });
     } catch (error) {
       report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
         stage: 'build',
@@ -286,10 +277,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       failures.push({ error: extractionError, operation, scope, attempts: 1 });
     }
     // The episode does not depend on the extractor: a failed extraction still keeps what was said.
-    const episode = settings.episode?.(turn, extracted);
-    const operations: MemoryOperation[] = episode
-      ? [{ kind: 'add', write: { facts: [episode] }, reason: 'episode: what the user said' }, ...extracted]
-      : extracted;
+    const operations = [...(settings.episode?.(turn, extracted) ?? []), ...extracted];
 
     const writeOne = async (operation: MemoryOperation) => {
       const result = await withRetries(() => apply(operation), isRetryable);

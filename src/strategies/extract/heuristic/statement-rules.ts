@@ -180,6 +180,22 @@ export function describe(text: string): Shape {
   return {};
 }
 
+/**
+ * The one-value detail a user's own sentence states, read with the rules above, and the fact it
+ * makes: "I moved to Lisbon" states `home` ("User lives in Lisbon"), "my favourite colour is
+ * green" `own:favourite colour`. `undefined` for a sentence that states none (a like, a story).
+ */
+export function statedSlot(sentence: string): { slot: string; fact: string } | undefined {
+  for (const rule of [...firstRules, ...laterRules]) {
+    const match = rule.pattern.exec(sentence);
+    if (!match) continue;
+    const fact = rule.fact(match);
+    const slot = describe(fact).slot;
+    return slot ? { slot, fact } : undefined;
+  }
+  return undefined;
+}
+
 function preference(positive: boolean, object: string | undefined): Shape {
   return { polarity: positive ? 1 : -1, object: object ?? '' };
 }
