@@ -63,7 +63,7 @@ export { type InMemoryStore, type InMemoryStoreOptions, inMemoryStore } from './
 export * from './stores/local/index.js';
 export { type ConsolidateOptions, type ConsolidateReport, consolidate } from './strategies/consolidate.js';
 export { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
-export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic/index.js';
 export type { CompleteFunction, ModelSource } from './strategies/extract/llm-client.js';
 export {
   type LlmExtractorOptions,

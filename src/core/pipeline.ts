@@ -8,7 +8,6 @@ import { withinTime } from './time-limit.js';
 import { createTracing, recordTracedAttempts, recordTracedError, type TurnTracing } from './tracing.js';
 import type {
   Extractor,
-  FactInput,
   Memory,
   MemoryChange,
   MemoryHit,
@@ -55,15 +54,15 @@ export interface MemoryPipeline {
 
 /** Options with every strategy chosen. */
 export interface PipelineSettings
-  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes'> {
+  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes' | 'replies'> {
   store: MemoryStore;
   prompt: PromptBuilder;
   extract: Extractor;
   /**
-   * Makes the episode of a turn (what the user said), written before the facts extracted from it
-   * (given, so it can leave out what they already hold); none when off.
+   * Makes the episodes of a turn (what the user said, what the assistant said), written before the
+   * facts extracted from it (given, so they can leave out what those already hold); none when off.
    */
-  episode: ((turn: Turn, extracted: MemoryOperation[]) => FactInput | undefined) | undefined;
+  episode: ((turn: Turn, extracted: MemoryOperation[]) => MemoryOperation[]) | undefined;
   redact: ((text: string) => string) | undefined;
 }
 
@@ -156,7 +155,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const { hits, standing } = await traced.search(query, () => fetchMemories(query, scope));
     let memoryBlock = '';
     if (hits.length > 0 || standing.length > 0) {
-      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(hits, standing, scope));
+      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(query, hits, standing, scope));
     }
     return { hits, standing, memoryBlock };
   }
@@ -227,10 +226,10 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return { hits, standing };
   }
 
-  function buildBlock(hits: MemoryHit[], standing: Memory[], scope: Scope): string {
+  function buildBlock(query: string, hits: MemoryHit[], standing: Memory[], scope: Scope): string {
     let block: unknown;
     try {
-      block = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
+      block = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date(), query });
     } catch (error) {
       report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
         stage: 'build',
@@ -345,18 +344,16 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const failures: FailedWrite[] = [];
     const extracted = await extract(turn, failures);
     // The episode does not depend on the extractor: a failed extraction still keeps what was said.
-    let episode: FactInput | undefined;
+    let episodes: MemoryOperation[] = [];
     try {
-      episode = settings.episode?.(turn, extracted);
+      episodes = settings.episode?.(turn, extracted) ?? [];
     } catch (error) {
       report(new MemoryError(`The episode of the turn could not be made: ${errorMessage(error)}`, { cause: error }), {
         stage: 'extract',
         scope: turn.scope,
       });
     }
-    const operations: MemoryOperation[] = episode
-      ? [{ kind: 'add', write: { facts: [episode] }, reason: 'episode: what the user said' }, ...extracted]
-      : extracted;
+    const operations = [...episodes, ...extracted];
 
     // The turn's adds go to the store together (the local store commits them as one transaction);
     // an update or a delete waits for the first attempt of the adds before it, so the turn's

@@ -26,6 +26,7 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
+import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 import { asksForTime } from './contextual-ranking.js';
 import {
   listSchema,
@@ -42,7 +43,6 @@ import {
   rankCandidates,
   rankingSettings,
 } from './local/ranking.js';
-import { restatementOverlap, searchTerms, terms } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {

@@ -25,6 +25,7 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import { terms } from '../../text/text-terms.js';
 import {
   listSchema,
   metadataSchema,
@@ -33,7 +34,6 @@ import {
   validate,
   validateWrite,
 } from '../kernel/store-input.js';
-import { terms } from '../text-terms.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
 import { type Embedder, embedForWrite, embedTexts } from './embeddings.js';

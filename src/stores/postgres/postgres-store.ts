@@ -24,6 +24,7 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import { terms } from '../../text/text-terms.js';
 import { listSchema, metadataSchema, patchSchema, validate, validateWrite } from '../kernel/store-input.js';
 import { contentHash, prepareFact } from '../local/add-facts.js';
 import { type Embedder, embedForWrite } from '../local/embeddings.js';
@@ -39,7 +40,6 @@ import {
 } from '../local/jsonl.js';
 import { type ExportOptions, type ImportResult, searchRequest } from '../local/local-store.js';
 import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
-import { terms } from '../text-terms.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
 import { type Database, database, type PostgresPool, type Transaction } from './pool.js';

@@ -21,9 +21,22 @@ export function sentences(text: string): string[] {
 // A name the small talk is addressed to: "Thanks, Maria!", "Wow, John!".
 const vocative = /,\s*\p{Lu}[\p{L}'-]*[\s!.]*$/u;
 
-/** True for a sentence that is only small talk: greetings, thanks, "ok", "got it", "lol", "Thanks, Maria!". */
+// What people add to thanks and greetings: "that helps", "this is great", "appreciate it".
+const pleasantry =
+  /^(?:(?:that|this|it)(?:'s| is| was)? (?:(?:really|very|so|super) )?(?:helps?|helpful|great|perfect|awesome|amazing|useful|exactly what I needed|good to know)|(?:I )?(?:really )?appreciate (?:it|that|your help)|(?:you're|you are) (?:the best|a star|awesome)|(?:sounds|looks) (?:good|great|perfect)|will do|love it|good to know)(?:[\s,]+(?:thanks|thank you|again|so much|a lot))*[\s!.,]*$/i;
+
+/**
+ * True for a sentence that is only small talk: greetings, thanks, "ok", "got it", "lol",
+ * "Thanks, Maria!", "Thanks, that helps.", "Great, thank you so much!": every comma-separated
+ * part of it is small talk.
+ */
 export function isFiller(sentence: string): boolean {
-  return filler.test(sentence) || filler.test(sentence.replace(vocative, ''));
+  if (filler.test(sentence) || filler.test(sentence.replace(vocative, ''))) return true;
+  const parts = sentence
+    .split(/[,;:!]+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '' && !/^[.!?]+$/.test(part));
+  return parts.length > 0 && parts.every((part) => filler.test(part) || pleasantry.test(part));
 }
 
 /** True when a sentence speaks of the past, so "on Friday" means the last Friday. */
