@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <overhead|locomo|e2e|longmemeval|store|all> [options]`: runs a benchmark, prints its tables and
+ * `npm run bench -- <overhead|server|locomo|e2e|longmemeval|store|all> [options]`: runs a benchmark, prints its tables and
  * writes its JSON (`--json <file>`, by default `bench/results/<name>.json`).
  *
  * @module
@@ -26,6 +26,7 @@ import {
   benchStoreKinds,
 } from './open-bench-store.js';
 import { formatOverheadResult, runOverheadBench } from './overhead.js';
+import { formatServerResult, runServerBench, type ServerBenchOptions } from './server.js';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDirectory = join(repositoryRoot, 'bench', 'results');
@@ -74,6 +75,14 @@ async function overhead(options: { json?: string; calls?: number; cpuCalls?: num
   });
   console.log(formatOverheadResult(result));
   writeJson(options.json ?? join(resultsDirectory, 'overhead.json'), 'overhead', result);
+  return result;
+}
+
+async function server(options: ServerBenchOptions & { json?: string }): Promise<object> {
+  const { json, ...settings } = options;
+  const result = await runServerBench(settings);
+  console.log(formatServerResult(result));
+  writeJson(json ?? join(resultsDirectory, 'server.json'), 'server', result);
   return result;
 }
 
@@ -217,6 +226,19 @@ program
   .option('--cpu-calls <n>', 'calls per store for the CPU cost', positiveInteger)
   .action(async (options: { json?: string; calls?: number; cpuCalls?: number }) => {
     await overhead(options);
+  });
+
+program
+  .command('server')
+  .description('one process, many users: a loopback HTTP server without memory, wrapped once, wrapped per request')
+  .option('--json <file>', 'write the results to this file (default bench/results/server.json)')
+  .option('--requests <n>', 'requests per mode and round', positiveInteger)
+  .option('--users <n>', 'distinct users', positiveInteger)
+  .option('--concurrency <n>', 'clients at once', positiveInteger)
+  .option('--rounds <n>', 'alternated rounds of every mode', positiveInteger)
+  .addOption(new Option('--store <store>', 'the store').choices(['local', 'memory']))
+  .action(async (options: ServerBenchOptions & { json?: string }) => {
+    await server(options);
   });
 
 withLocomoData(
