@@ -88,6 +88,13 @@ export interface PostgresStoreOptions {
    * @default 'with-memory'
    */
   actor?: string;
+  /**
+   * How long a write waits for a lock another writer holds before it rejects with a retryable
+   * `StoreError`, in milliseconds; also how long a transaction of this store may sit idle (its
+   * process paused or stuck mid-write) before the server ends it and frees its locks.
+   * @default 10000
+   */
+  lockTimeoutMs?: number;
 }
 
 /** The PostgreSQL store: every optional `MemoryStore` method, plus export and import. */
@@ -130,6 +137,10 @@ const optionsSchema = z
       schema: z
         .string({ error: 'a schema name' })
         .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'a lowercase PostgreSQL name: letters, digits, _ (at most 63)' })
+        // The store's tables and version table need a schema of their own, not a shared or system one.
+        .refine((name) => name !== 'public' && name !== 'information_schema' && !name.startsWith('pg_'), {
+          error: "a schema of the store's own, not public, information_schema or pg_*",
+        })
         .optional(),
       embedder: z
         .custom<Embedder>((value) => typeof value === 'function', {
@@ -140,6 +151,12 @@ const optionsSchema = z
       vectorDuplicateThreshold: threshold.optional(),
       keepDeletedText: z.boolean({ error: 'true or false' }).optional(),
       actor: z.string({ error: 'a string' }).trim().min(1, { error: 'a non-empty string' }).max(256).optional(),
+      lockTimeoutMs: z
+        .number({ error: 'a number of milliseconds (1 or more)' })
+        .int({ error: 'a whole number of milliseconds' })
+        .min(1, { error: 'a number of milliseconds (1 or more)' })
+        .max(2_147_483_647, { error: 'at most 2147483647 milliseconds' })
+        .optional(),
     },
     { error: 'an options object such as { pool: new pg.Pool() }' },
   )
@@ -166,8 +183,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     vectorDuplicateThreshold = 0.95,
     keepDeletedText = false,
     actor = 'with-memory',
+    lockTimeoutMs = 10_000,
   } = parsed.data;
-  const db = database(pool);
+  const db = database(pool, { lockTimeoutMs });
   const quotedSchema = quoteIdentifier(schema);
 
   let opening: Promise<StoreTables> | undefined;
@@ -452,30 +470,34 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     import(source: JsonlSource): Promise<ImportResult> {
       return run('import', async (tables) =>
         // One transaction for the whole file: a line refused half-way leaves nothing behind.
-        db.transaction(async (tx) => {
-          const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
-          let batch: ImportLine[] = [];
-          const flushBatch = async () => {
-            const lines = batch;
-            batch = [];
-            if (lines.length === 0) return;
-            const vectors = await embed(
-              lines.map(({ memory }) => memory.text),
-              'import',
-            );
-            await ensureVectorIndex(tables, vectors, tx);
-            for (const [index, line] of lines.entries()) {
-              result[await importMemory(tx, tables, line, vectors?.[index], Date.now())] += 1;
+        db.transaction(
+          async (tx) => {
+            const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
+            let batch: ImportLine[] = [];
+            const flushBatch = async () => {
+              const lines = batch;
+              batch = [];
+              if (lines.length === 0) return;
+              const vectors = await embed(
+                lines.map(({ memory }) => memory.text),
+                'import',
+              );
+              await ensureVectorIndex(tables, vectors, tx);
+              for (const [index, line] of lines.entries()) {
+                result[await importMemory(tx, tables, line, vectors?.[index], Date.now())] += 1;
+              }
+            };
+            for await (const { line, lineNumber } of readLines(source)) {
+              const memory = parseJsonLine(line, lineNumber);
+              batch.push({ memory: { ...memory, text: withoutNul(memory.text) }, lineNumber });
+              if (batch.length >= importBatchSize) await flushBatch();
             }
-          };
-          for await (const { line, lineNumber } of readLines(source)) {
-            const memory = parseJsonLine(line, lineNumber);
-            batch.push({ memory: { ...memory, text: withoutNul(memory.text) }, lineNumber });
-            if (batch.length >= importBatchSize) await flushBatch();
-          }
-          await flushBatch();
-          return result;
-        }),
+            await flushBatch();
+            return result;
+            // Embedding a batch leaves the transaction idle meanwhile: that is not a stuck writer.
+          },
+          { mayIdle: true },
+        ),
       );
     },
   };
@@ -633,6 +655,12 @@ function toStoreError(error: unknown, operation: StoreOperation): StoreError {
     return as(`The PostgreSQL store's ${operation} was aborted.`, true);
   }
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === '55P03') {
+    return as(
+      `The PostgreSQL store's ${operation} waited longer than lockTimeoutMs for a lock another writer holds (a process paused or stuck mid-write?); it was not applied, try again.`,
+      true,
+    );
+  }
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     return as(
       `The PostgreSQL store's ${operation} failed (SQLSTATE ${code}${error instanceof Error ? `: ${error.message}` : ''}).`,
