@@ -113,6 +113,21 @@ export function describeStoreBehaviour(
         expect(await store.list({ scope: user })).toHaveLength(2);
       });
 
+      // L13
+      it('accepts a word too long for an index (a pasted key) on add, update and import alike', async () => {
+        const store = open();
+        const key = `sk${'Zq9'.repeat(1000)}`;
+        const [added] = await store.add({ facts: [{ text: `API key ${key} for billing` }] }, { scope: user });
+        expect((await store.search('billing', { scope: user }))[0]?.id).toBe(added?.id);
+        const longer = `${key}${'Xy7'.repeat(500)}`;
+        expect((await store.update(added?.id ?? '', { text: `API key ${longer} for invoices` }))?.text).toContain(longer);
+        const chunks: string[] = [];
+        for await (const chunk of store.export()) chunks.push(String(chunk));
+        const target = openOther();
+        expect(await target.import([chunks.join('')])).toMatchObject({ added: 1 });
+        expect((await target.search('invoices', { scope: user }))[0]?.text).toBe(`API key ${longer} for invoices`);
+      });
+
       it('merges restatements within one batch', async () => {
         const store = open();
         const changes = await store.add(

@@ -42,6 +42,7 @@ import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
 import { terms } from '../text-terms.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
+import { indexableTerms } from './indexable-terms.js';
 import { type Database, database, type PostgresPool, type Transaction } from './pool.js';
 import { memoryColumns } from './rows.js';
 import { NewerSchema, openSchema, quoteIdentifier } from './schema.js';
@@ -285,16 +286,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           const text = withoutNul(fact.text).trim();
           if (text === '') continue;
           const saidAt = fact.createdAt?.getTime() ?? now;
-          prepared.push({
-            ...prepareFact({
-              text,
-              type: fact.type,
-              metadata: JSON.stringify({ ...baseMetadata, ...('metadata' in fact ? fact.metadata : undefined) }),
-              expiresAt: 'expiresAt' in fact ? fact.expiresAt?.getTime() : undefined,
-              saidAt,
-            }),
+          const ready = prepareFact({
+            text,
+            type: fact.type,
+            metadata: JSON.stringify({ ...baseMetadata, ...('metadata' in fact ? fact.metadata : undefined) }),
+            expiresAt: 'expiresAt' in fact ? fact.expiresAt?.getTime() : undefined,
             saidAt,
           });
+          prepared.push({ ...ready, terms: indexableTerms(ready.terms), saidAt });
         }
         if (prepared.length === 0) return [];
         const vectors = await embed(
@@ -347,7 +346,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           const setText =
             text === undefined
               ? ''
-              : `text = ${params.add(text)}, terms = ${params.add(terms(text))}::text[], content_hash = ${params.add(contentHash(text))},`;
+              : `text = ${params.add(text)}, terms = ${params.add(indexableTerms(terms(text)))}::text[], content_hash = ${params.add(contentHash(text))},`;
           const vector = vectors?.[0];
           const [updated] = await tx.query<MemoryRow>(
             `UPDATE ${tables.schema}.memories AS m SET ${setText}
@@ -548,7 +547,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     const value = (item: unknown) => params.add(item);
     const columns = {
       text: value(memory.text),
-      terms: `${value(terms(memory.text))}::text[]`,
+      terms: `${value(indexableTerms(terms(memory.text)))}::text[]`,
       type: value(memory.type ?? null),
       user_id: value(memory.scope.userId ?? null),
       agent_id: value(memory.scope.agentId ?? null),
