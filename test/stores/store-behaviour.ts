@@ -120,7 +120,9 @@ export function describeStoreBehaviour(
         const [added] = await store.add({ facts: [{ text: `API key ${key} for billing` }] }, { scope: user });
         expect((await store.search('billing', { scope: user }))[0]?.id).toBe(added?.id);
         const longer = `${key}${'Xy7'.repeat(500)}`;
-        expect((await store.update(added?.id ?? '', { text: `API key ${longer} for invoices` }))?.text).toContain(longer);
+        expect((await store.update(added?.id ?? '', { text: `API key ${longer} for invoices` }))?.text).toContain(
+          longer,
+        );
         const chunks: string[] = [];
         for await (const chunk of store.export()) chunks.push(String(chunk));
         const target = openOther();

@@ -132,7 +132,7 @@ describe('postgresStore options and schema', () => {
   });
 
   // M9
-  it("bounds a frozen writer: others get a retryable lock time-out, and the server frees the scope", async () => {
+  it('bounds a frozen writer: others get a retryable lock time-out, and the server frees the scope', async () => {
     const pg = (await import('pg')).default;
     const own = server.schema();
     const scope = { userId: 'frozen-scope' };
@@ -166,7 +166,9 @@ describe('postgresStore options and schema', () => {
     await inside;
 
     const other = track(postgresStore({ pool: server.pool, schema: own, lockTimeoutMs: 200 }));
-    const error = await other.add({ facts: [{ text: 'Waits its turn' }] }, { scope }).catch((caught: unknown) => caught);
+    const error = await other
+      .add({ facts: [{ text: 'Waits its turn' }] }, { scope })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ operation: 'add', retryable: true });
     expect((error as Error).message).toMatch(/waited longer than lockTimeoutMs for a lock another writer holds/);
