@@ -340,6 +340,30 @@ export function describeStoreBehaviour(
         expect(again?.id).not.toBe(id);
       });
 
+      // L9
+      it('erases one memory completely with delete(id, { erase: true }), history words included', async () => {
+        const store = open();
+        const [added] = await store.add({ facts: [{ text: 'Owes Bob 40 euros' }] }, { scope: user });
+        const id = added?.id ?? '';
+        await store.update(id, { text: 'Owes Bob 50 euros' }, { reason: 'corrected by the user' });
+        const [kept] = await store.add({ facts: [{ text: 'Likes chess' }] }, { scope: user });
+        expect(await store.delete(id, { erase: true })).toBe(true);
+        expect(await store.get(id)).toBeNull();
+        expect(await store.search('euros', { scope: user })).toEqual([]);
+        const words = (entries: Array<{ oldText?: string; newText?: string; reason?: string }>) =>
+          entries.flatMap((entry) => [entry.oldText, entry.newText, entry.reason]).filter(Boolean);
+        expect((await store.history(id)).map((entry) => entry.event)).toEqual(['ADD', 'UPDATE', 'DELETE']);
+        expect(words(await store.history(id))).toEqual([]);
+        // A memory deleted before (its text kept in the history) can still be erased.
+        const [earlier] = await store.add({ facts: [{ text: 'Lives at 4 Elm Street' }] }, { scope: user });
+        expect(await store.delete(earlier?.id ?? '')).toBe(true);
+        expect(words(await store.history(earlier?.id ?? ''))).toContain('Lives at 4 Elm Street');
+        expect(await store.delete(earlier?.id ?? '', { erase: true })).toBe(true);
+        expect(words(await store.history(earlier?.id ?? ''))).toEqual([]);
+        expect(await store.delete('no-such-memory', { erase: true })).toBe(false);
+        expect((await store.list({ scope: user })).map((memory) => memory.id)).toEqual([kept?.id]);
+      });
+
       it('lists newest first, paged, filtered by type and metadata of each JSON type', async () => {
         const store = open();
         const facts = [

@@ -14,6 +14,7 @@ import { parseScope } from '../../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   ListOptions,
   Memory,
   MemoryChange,
@@ -373,10 +374,24 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       });
     },
 
-    delete(id: string, changeOptions: ChangeOptions = {}): Promise<boolean> {
+    delete(id: string, deleteOptions: DeleteOptions = {}): Promise<boolean> {
       return run('delete', (tables) =>
         db.transaction(async (tx) => {
           const now = Date.now();
+          if (deleteOptions.erase === true) {
+            // The row (live, or the tombstone of an earlier delete) and its history's words go.
+            const [erased] = await tx.query<{ id: string }>(
+              `DELETE FROM ${tables.schema}.memories WHERE id = $1 RETURNING id`,
+              [String(id)],
+            );
+            if (!erased) return false;
+            await tx.query(
+              `UPDATE ${tables.schema}.memory_history SET old_text = NULL, new_text = NULL, reason = NULL WHERE memory_id = $1`,
+              [erased.id],
+            );
+            await recordHistory(tx, tables, { memoryId: erased.id, event: 'DELETE', actor, at: now });
+            return true;
+          }
           // A tombstone keeps the scope, so deleteAll of that scope can still find and scrub this
           // memory's history; the text goes (the history's DELETE entry keeps it, as an audit trail).
           const [existing] = await tx.query<{ id: string; text: string }>(
@@ -391,7 +406,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             memoryId: existing.id,
             event: 'DELETE',
             oldText: existing.text,
-            reason: changeOptions.reason,
+            reason: deleteOptions.reason,
             actor,
             at: now,
           });
