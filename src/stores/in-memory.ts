@@ -13,6 +13,7 @@ import { parseScope, scopeKey, scopeMatches } from '../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   FactInput,
   HistoryEntry,
   ListOptions,
@@ -518,9 +519,18 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       return copy(memory);
     },
 
-    async delete(id: string, options: ChangeOptions = {}): Promise<boolean> {
+    async delete(id: string, options: DeleteOptions = {}): Promise<boolean> {
       assertOpen('delete');
       const stored = memories.get(id);
+      if (options.erase === true) {
+        // Also what an earlier delete left: the words of the history.
+        const history = histories.get(id);
+        if (!stored && !history) return false;
+        if (stored) remove(stored);
+        histories.set(id, scrubbed(history ?? []));
+        record(id, { event: 'DELETE' }, new Date());
+        return true;
+      }
       if (!stored) return false;
       remove(stored);
       record(id, { event: 'DELETE', oldText: stored.memory.text, reason: options.reason }, new Date());
@@ -541,8 +551,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
           byKey.delete(stored.key);
           // Forgetting a user must not leave their words behind in the history: keep only that
           // changes, and the deletion, happened.
-          const scrubbed = (histories.get(id) ?? []).map(({ oldText, newText, ...entry }) => entry);
-          histories.set(id, scrubbed);
+          histories.set(id, scrubbed(histories.get(id) ?? []));
           record(id, { event: 'DELETE' }, now);
           deleted += 1;
         }
@@ -568,6 +577,11 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       histories.clear();
     },
   };
+}
+
+/** History entries without their words (texts and reasons): only that changes happened. */
+function scrubbed(entries: HistoryEntry[]): HistoryEntry[] {
+  return entries.map(({ oldText, newText, reason, ...entry }) => entry);
 }
 
 /** What a memory's text is searched and compared by. */

@@ -242,3 +242,18 @@ describe('inMemoryStore', () => {
     expect(() => inMemoryStore({ duplicateTreshold: 0.5 } as never)).toThrow(/duplicateTreshold/);
   });
 });
+
+// L9
+it('inMemoryStore erases one memory completely with delete(id, { erase: true })', async () => {
+  const store = inMemoryStore();
+  const [added] = await store.add({ facts: [{ text: 'Owes Bob 40 euros' }] }, { scope });
+  const id = added?.id ?? '';
+  await store.update(id, { text: 'Owes Bob 50 euros' }, { reason: 'corrected' });
+  expect(await store.delete(id)).toBe(true);
+  expect((await store.history(id)).at(-1)?.oldText).toBe('Owes Bob 50 euros');
+  expect(await store.delete(id, { erase: true })).toBe(true);
+  const history = await store.history(id);
+  expect(history.map((entry) => entry.event)).toEqual(['ADD', 'UPDATE', 'DELETE', 'DELETE']);
+  expect(history.some((entry) => entry.oldText ?? entry.newText ?? entry.reason)).toBe(false);
+  expect(await store.delete('no-such-memory', { erase: true })).toBe(false);
+});

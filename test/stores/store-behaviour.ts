@@ -113,6 +113,23 @@ export function describeStoreBehaviour(
         expect(await store.list({ scope: user })).toHaveLength(2);
       });
 
+      // L13
+      it('accepts a word too long for an index (a pasted key) on add, update and import alike', async () => {
+        const store = open();
+        const key = `sk${'Zq9'.repeat(1000)}`;
+        const [added] = await store.add({ facts: [{ text: `API key ${key} for billing` }] }, { scope: user });
+        expect((await store.search('billing', { scope: user }))[0]?.id).toBe(added?.id);
+        const longer = `${key}${'Xy7'.repeat(500)}`;
+        expect((await store.update(added?.id ?? '', { text: `API key ${longer} for invoices` }))?.text).toContain(
+          longer,
+        );
+        const chunks: string[] = [];
+        for await (const chunk of store.export()) chunks.push(String(chunk));
+        const target = openOther();
+        expect(await target.import([chunks.join('')])).toMatchObject({ added: 1 });
+        expect((await target.search('invoices', { scope: user }))[0]?.text).toBe(`API key ${longer} for invoices`);
+      });
+
       it('merges restatements within one batch', async () => {
         const store = open();
         const changes = await store.add(
@@ -321,6 +338,30 @@ export function describeStoreBehaviour(
         const [again] = await store.add({ facts: [{ text: 'Plays chess on Tuesdays' }] }, { scope: user });
         expect(again?.event).toBe('ADD');
         expect(again?.id).not.toBe(id);
+      });
+
+      // L9
+      it('erases one memory completely with delete(id, { erase: true }), history words included', async () => {
+        const store = open();
+        const [added] = await store.add({ facts: [{ text: 'Owes Bob 40 euros' }] }, { scope: user });
+        const id = added?.id ?? '';
+        await store.update(id, { text: 'Owes Bob 50 euros' }, { reason: 'corrected by the user' });
+        const [kept] = await store.add({ facts: [{ text: 'Likes chess' }] }, { scope: user });
+        expect(await store.delete(id, { erase: true })).toBe(true);
+        expect(await store.get(id)).toBeNull();
+        expect(await store.search('euros', { scope: user })).toEqual([]);
+        const words = (entries: Array<{ oldText?: string; newText?: string; reason?: string }>) =>
+          entries.flatMap((entry) => [entry.oldText, entry.newText, entry.reason]).filter(Boolean);
+        expect((await store.history(id)).map((entry) => entry.event)).toEqual(['ADD', 'UPDATE', 'DELETE']);
+        expect(words(await store.history(id))).toEqual([]);
+        // A memory deleted before (its text kept in the history) can still be erased.
+        const [earlier] = await store.add({ facts: [{ text: 'Lives at 4 Elm Street' }] }, { scope: user });
+        expect(await store.delete(earlier?.id ?? '')).toBe(true);
+        expect(words(await store.history(earlier?.id ?? ''))).toContain('Lives at 4 Elm Street');
+        expect(await store.delete(earlier?.id ?? '', { erase: true })).toBe(true);
+        expect(words(await store.history(earlier?.id ?? ''))).toEqual([]);
+        expect(await store.delete('no-such-memory', { erase: true })).toBe(false);
+        expect((await store.list({ scope: user })).map((memory) => memory.id)).toEqual([kept?.id]);
       });
 
       it('lists newest first, paged, filtered by type and metadata of each JSON type', async () => {

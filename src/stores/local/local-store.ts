@@ -14,6 +14,7 @@ import { parseScope } from '../../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   FactInput,
   ListOptions,
   Memory,
@@ -266,6 +267,31 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     eraseRetry.unref();
   }
 
+  /**
+   * Makes an erase reach the bytes of the file. Secure delete zeroes deleted entries, but not the
+   * copies of them that a page split or merge left in the unused space of pages still in use (the
+   * scope indexes, FTS segments): the file is rewritten without them (VACUUM, about 0.5 s per
+   * 50 MB of file), then the WAL is emptied.
+   */
+  async function eraseFromFile(connection: Connection, operation: 'delete' | 'deleteAll' = 'delete'): Promise<void> {
+    await connection.vacuum();
+    await emptyWal(connection, operation);
+  }
+
+  /**
+   * Empties the WAL, where old versions of the pages (with the erased text) stay until then; a
+   * connection still reading an older state of the file holds that back: the erase is reported
+   * unfinished, and finished in the background.
+   */
+  async function emptyWal(connection: Connection, operation: 'delete' | 'deleteAll'): Promise<void> {
+    if (await connection.truncateWal(busyTimeoutMs)) return;
+    finishEraseLater(connection);
+    throw new StoreError(
+      `The local store's ${operation} removed the memories, but another connection kept reading ${path}, so old copies of their pages stay in its WAL (${path}-wal) until that read ends; the store finishes the erase then (or call ${operation} again). Raise busyTimeoutMs to wait longer.`,
+      { store: storeName, operation, retryable: true },
+    );
+  }
+
   function readMemory(connection: Connection, id: string, now: number): MemoryRow | undefined {
     return connection
       .statement(
@@ -423,14 +449,23 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       });
     },
 
-    delete(id: string, changeOptions: ChangeOptions = {}): Promise<boolean> {
-      return run('delete', (connection) =>
-        connection.write(() => {
+    delete(id: string, deleteOptions: DeleteOptions = {}): Promise<boolean> {
+      return run('delete', async (connection) => {
+        const erase = deleteOptions.erase === true;
+        const deleted = await connection.write(() => {
           const now = Date.now();
           const existing = connection
-            .statement('SELECT seq, id, text FROM memories WHERE id = ? AND deleted_at IS NULL')
-            .get(String(id)) as Pick<MemoryRow, 'seq' | 'id' | 'text'> | undefined;
-          if (!existing) return false;
+            .statement('SELECT seq, id, text, deleted_at FROM memories WHERE id = ?')
+            .get(String(id)) as (Pick<MemoryRow, 'seq' | 'id' | 'text'> & { deleted_at: number | null }) | undefined;
+          // An erase also takes what an earlier delete left: the tombstone and its history's words.
+          if (!existing || (existing.deleted_at !== null && !erase)) return false;
+          if (erase) {
+            scrubHistory(connection, 'SELECT ?', [existing.id]);
+            connection.statement('DELETE FROM memories WHERE seq = ?').run(existing.seq);
+            connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
+            recordHistory(connection, { memoryId: existing.id, event: 'DELETE', actor, at: now });
+            return true;
+          }
           // A tombstone keeps the scope, so deleteAll of that scope can still find and scrub this
           // memory's history; the text goes (the history's DELETE entry keeps it, as an audit trail).
           connection
@@ -443,13 +478,15 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
             memoryId: existing.id,
             event: 'DELETE',
             oldText: existing.text,
-            reason: changeOptions.reason,
+            reason: deleteOptions.reason,
             actor,
             at: now,
           });
           return true;
-        }),
-      );
+        });
+        if (deleted && erase) await eraseFromFile(connection);
+        return deleted;
+      });
     },
 
     deleteAll(scope: Scope): Promise<number> {
@@ -481,19 +518,8 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
           connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
           return { deleted: count, removed: true };
         });
-        // Secure delete zeroes deleted entries, but not the copies of them that a page split or
-        // merge left in the unused space of pages still in use (the scope indexes, FTS segments):
-        // the file is rewritten without them. About 0.5 s per 50 MB of file (docs/architecture.md).
-        if (removed) await connection.vacuum();
-        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied,
-        // which another connection still reading an older state of the file holds back.
-        if (!(await connection.truncateWal(busyTimeoutMs))) {
-          finishEraseLater(connection);
-          throw new StoreError(
-            `The local store deleted the memories of this scope, but another connection kept reading ${path}, so old copies of their pages stay in its WAL (${path}-wal) until that read ends; the store finishes the erase then (or call deleteAll again). Raise busyTimeoutMs to wait longer.`,
-            { store: storeName, operation: 'deleteAll', retryable: true },
-          );
-        }
+        if (removed) await eraseFromFile(connection, 'deleteAll');
+        else await emptyWal(connection, 'deleteAll');
         return deleted;
       });
     },

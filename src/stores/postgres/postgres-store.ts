@@ -14,6 +14,7 @@ import { parseScope } from '../../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   ListOptions,
   Memory,
   MemoryChange,
@@ -42,6 +43,7 @@ import { type ExportOptions, type ImportResult, searchRequest } from '../local/l
 import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
+import { indexableTerms } from './indexable-terms.js';
 import { type Database, database, type PostgresPool, type Transaction } from './pool.js';
 import { memoryColumns } from './rows.js';
 import { NewerSchema, openSchema, quoteIdentifier } from './schema.js';
@@ -88,6 +90,13 @@ export interface PostgresStoreOptions {
    * @default 'with-memory'
    */
   actor?: string;
+  /**
+   * How long a write waits for a lock another writer holds before it rejects with a retryable
+   * `StoreError`, in milliseconds; also how long a transaction of this store may sit idle (its
+   * process paused or stuck mid-write) before the server ends it and frees its locks.
+   * @default 10000
+   */
+  lockTimeoutMs?: number;
 }
 
 /** The PostgreSQL store: every optional `MemoryStore` method, plus export and import. */
@@ -130,6 +139,10 @@ const optionsSchema = z
       schema: z
         .string({ error: 'a schema name' })
         .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'a lowercase PostgreSQL name: letters, digits, _ (at most 63)' })
+        // The store's tables and version table need a schema of their own, not a shared or system one.
+        .refine((name) => name !== 'public' && name !== 'information_schema' && !name.startsWith('pg_'), {
+          error: "a schema of the store's own, not public, information_schema or pg_*",
+        })
         .optional(),
       embedder: z
         .custom<Embedder>((value) => typeof value === 'function', {
@@ -140,6 +153,12 @@ const optionsSchema = z
       vectorDuplicateThreshold: threshold.optional(),
       keepDeletedText: z.boolean({ error: 'true or false' }).optional(),
       actor: z.string({ error: 'a string' }).trim().min(1, { error: 'a non-empty string' }).max(256).optional(),
+      lockTimeoutMs: z
+        .number({ error: 'a number of milliseconds (1 or more)' })
+        .int({ error: 'a whole number of milliseconds' })
+        .min(1, { error: 'a number of milliseconds (1 or more)' })
+        .max(2_147_483_647, { error: 'at most 2147483647 milliseconds' })
+        .optional(),
     },
     { error: 'an options object such as { pool: new pg.Pool() }' },
   )
@@ -166,8 +185,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     vectorDuplicateThreshold = 0.95,
     keepDeletedText = false,
     actor = 'with-memory',
+    lockTimeoutMs = 10_000,
   } = parsed.data;
-  const db = database(pool);
+  const db = database(pool, { lockTimeoutMs });
   const quotedSchema = quoteIdentifier(schema);
 
   let opening: Promise<StoreTables> | undefined;
@@ -267,16 +287,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           const text = withoutNul(fact.text).trim();
           if (text === '') continue;
           const saidAt = fact.createdAt?.getTime() ?? now;
-          prepared.push({
-            ...prepareFact({
-              text,
-              type: fact.type,
-              metadata: JSON.stringify({ ...baseMetadata, ...('metadata' in fact ? fact.metadata : undefined) }),
-              expiresAt: 'expiresAt' in fact ? fact.expiresAt?.getTime() : undefined,
-              saidAt,
-            }),
+          const ready = prepareFact({
+            text,
+            type: fact.type,
+            metadata: JSON.stringify({ ...baseMetadata, ...('metadata' in fact ? fact.metadata : undefined) }),
+            expiresAt: 'expiresAt' in fact ? fact.expiresAt?.getTime() : undefined,
             saidAt,
           });
+          prepared.push({ ...ready, terms: indexableTerms(ready.terms), saidAt });
         }
         if (prepared.length === 0) return [];
         const vectors = await embed(
@@ -329,7 +347,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           const setText =
             text === undefined
               ? ''
-              : `text = ${params.add(text)}, terms = ${params.add(terms(text))}::text[], content_hash = ${params.add(contentHash(text))},`;
+              : `text = ${params.add(text)}, terms = ${params.add(indexableTerms(terms(text)))}::text[], content_hash = ${params.add(contentHash(text))},`;
           const vector = vectors?.[0];
           const [updated] = await tx.query<MemoryRow>(
             `UPDATE ${tables.schema}.memories AS m SET ${setText}
@@ -356,10 +374,24 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       });
     },
 
-    delete(id: string, changeOptions: ChangeOptions = {}): Promise<boolean> {
+    delete(id: string, deleteOptions: DeleteOptions = {}): Promise<boolean> {
       return run('delete', (tables) =>
         db.transaction(async (tx) => {
           const now = Date.now();
+          if (deleteOptions.erase === true) {
+            // The row (live, or the tombstone of an earlier delete) and its history's words go.
+            const [erased] = await tx.query<{ id: string }>(
+              `DELETE FROM ${tables.schema}.memories WHERE id = $1 RETURNING id`,
+              [String(id)],
+            );
+            if (!erased) return false;
+            await tx.query(
+              `UPDATE ${tables.schema}.memory_history SET old_text = NULL, new_text = NULL, reason = NULL WHERE memory_id = $1`,
+              [erased.id],
+            );
+            await recordHistory(tx, tables, { memoryId: erased.id, event: 'DELETE', actor, at: now });
+            return true;
+          }
           // A tombstone keeps the scope, so deleteAll of that scope can still find and scrub this
           // memory's history; the text goes (the history's DELETE entry keeps it, as an audit trail).
           const [existing] = await tx.query<{ id: string; text: string }>(
@@ -374,7 +406,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             memoryId: existing.id,
             event: 'DELETE',
             oldText: existing.text,
-            reason: changeOptions.reason,
+            reason: deleteOptions.reason,
             actor,
             at: now,
           });
@@ -452,30 +484,34 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     import(source: JsonlSource): Promise<ImportResult> {
       return run('import', async (tables) =>
         // One transaction for the whole file: a line refused half-way leaves nothing behind.
-        db.transaction(async (tx) => {
-          const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
-          let batch: ImportLine[] = [];
-          const flushBatch = async () => {
-            const lines = batch;
-            batch = [];
-            if (lines.length === 0) return;
-            const vectors = await embed(
-              lines.map(({ memory }) => memory.text),
-              'import',
-            );
-            await ensureVectorIndex(tables, vectors, tx);
-            for (const [index, line] of lines.entries()) {
-              result[await importMemory(tx, tables, line, vectors?.[index], Date.now())] += 1;
+        db.transaction(
+          async (tx) => {
+            const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
+            let batch: ImportLine[] = [];
+            const flushBatch = async () => {
+              const lines = batch;
+              batch = [];
+              if (lines.length === 0) return;
+              const vectors = await embed(
+                lines.map(({ memory }) => memory.text),
+                'import',
+              );
+              await ensureVectorIndex(tables, vectors, tx);
+              for (const [index, line] of lines.entries()) {
+                result[await importMemory(tx, tables, line, vectors?.[index], Date.now())] += 1;
+              }
+            };
+            for await (const { line, lineNumber } of readLines(source)) {
+              const memory = parseJsonLine(line, lineNumber);
+              batch.push({ memory: { ...memory, text: withoutNul(memory.text) }, lineNumber });
+              if (batch.length >= importBatchSize) await flushBatch();
             }
-          };
-          for await (const { line, lineNumber } of readLines(source)) {
-            const memory = parseJsonLine(line, lineNumber);
-            batch.push({ memory: { ...memory, text: withoutNul(memory.text) }, lineNumber });
-            if (batch.length >= importBatchSize) await flushBatch();
-          }
-          await flushBatch();
-          return result;
-        }),
+            await flushBatch();
+            return result;
+            // Embedding a batch leaves the transaction idle meanwhile: that is not a stuck writer.
+          },
+          { mayIdle: true },
+        ),
       );
     },
   };
@@ -526,7 +562,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     const value = (item: unknown) => params.add(item);
     const columns = {
       text: value(memory.text),
-      terms: `${value(terms(memory.text))}::text[]`,
+      terms: `${value(indexableTerms(terms(memory.text)))}::text[]`,
       type: value(memory.type ?? null),
       user_id: value(memory.scope.userId ?? null),
       agent_id: value(memory.scope.agentId ?? null),
@@ -633,6 +669,12 @@ function toStoreError(error: unknown, operation: StoreOperation): StoreError {
     return as(`The PostgreSQL store's ${operation} was aborted.`, true);
   }
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === '55P03') {
+    return as(
+      `The PostgreSQL store's ${operation} waited longer than lockTimeoutMs for a lock another writer holds (a process paused or stuck mid-write?); it was not applied, try again.`,
+      true,
+    );
+  }
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     return as(
       `The PostgreSQL store's ${operation} failed (SQLSTATE ${code}${error instanceof Error ? `: ${error.message}` : ''}).`,

@@ -1,7 +1,8 @@
 /**
  * The tables of the PostgreSQL store, all in the schema the store is given, and their migrations.
- * Applied versions are kept in `schema_migrations`; a schema written by a newer version of
- * with-memory is refused before anything is written to it.
+ * Applied versions are kept in `with_memory_versions` (a name no application's migration tool
+ * uses; schemas made before it kept them in `schema_migrations`, which is read once); a schema
+ * written by a newer version of with-memory is refused before anything is written to it.
  *
  * Vectors are `vector` (pgvector) when the extension is installed or can be installed, else
  * `real[]`; which one a schema uses is decided when it is created, and read from the column's type
@@ -14,6 +15,9 @@ import type { Database, Transaction } from './pool.js';
 
 /** The schema version this code writes. */
 export const schemaVersion = 1;
+
+/** The table of applied versions. */
+const versionTable = 'with_memory_versions';
 
 /** How the schema stores embedding vectors. */
 export type VectorColumn = { kind: 'pgvector'; extensionSchema: string } | { kind: 'array' };
@@ -92,10 +96,11 @@ export async function openSchema(db: Database, schema: string): Promise<OpenedSc
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`with-memory schema ${schema}`]);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await tx.query(
-      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${s}.${versionTable} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
+    await adoptOldVersions(tx, schema);
     const [{ version } = { version: 0 }] = await tx.query<{ version: number | null }>(
-      `SELECT coalesce(max(version), 0)::integer AS version FROM ${s}.schema_migrations`,
+      `SELECT coalesce(max(version), 0)::integer AS version FROM ${s}.${versionTable}`,
     );
     const current = version ?? 0;
     if (current > schemaVersion) {
@@ -109,11 +114,34 @@ export async function openSchema(db: Database, schema: string): Promise<OpenedSc
         if (migration.version <= current) continue;
         // One statement per query: the extended protocol (PGlite, prepared statements) takes no more.
         for (const statement of migration.sql.split(/;\s*\n/)) if (statement.trim() !== '') await tx.query(statement);
-        await tx.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+        await tx.query(`INSERT INTO ${s}.${versionTable} (version) VALUES ($1)`, [migration.version]);
       }
     }
     return { vectors: await vectorColumn(tx, schema) };
   });
+}
+
+/**
+ * A schema this store made before its versions had a table of their own kept them in
+ * `schema_migrations`: copied once, when the store's own tables are there beside it. An
+ * application's `schema_migrations` in a schema without them is never read.
+ */
+async function adoptOldVersions(tx: Transaction, schema: string): Promise<void> {
+  const s = quoteIdentifier(schema);
+  const [known] = await tx.query<{ versions: number }>(
+    `SELECT count(*)::integer AS versions FROM ${s}.${versionTable}`,
+  );
+  if ((known?.versions ?? 0) > 0) return;
+  const [old] = await tx.query<{ ours: boolean }>(
+    `SELECT to_regclass(format('%I.schema_migrations', $1::text)) IS NOT NULL
+       AND to_regclass(format('%I.memories', $1::text)) IS NOT NULL
+       AND to_regclass(format('%I.memory_history', $1::text)) IS NOT NULL AS ours`,
+    [schema],
+  );
+  if (!old?.ours) return;
+  await tx.query(
+    `INSERT INTO ${s}.${versionTable} (version, applied_at) SELECT version, applied_at FROM ${s}.schema_migrations`,
+  );
 }
 
 /** `vector` (schema-qualified) when pgvector is installed or can be, else `real[]`. */

@@ -181,6 +181,23 @@ describe('localStore deleteAll', () => {
     expect(after).toContain('other-6');
   }, 120_000);
 
+  // L9
+  it('delete keeps the text in the history, delete with erase leaves none of it in the file', async () => {
+    const store = open();
+    await fillStore(store);
+    const [pet] = await store.list({ scope: { userId: 'A', agentId: 'helper' } });
+    expect(await store.delete(pet?.id ?? '')).toBe(true);
+    await store.close();
+    // A plain delete is an audit trail: the text stays in the history, so in the file.
+    expect(fileBytes()).toContain(secondMarkerA.toLowerCase());
+    const again = open();
+    expect(await again.delete(pet?.id ?? '', { erase: true })).toBe(true);
+    await again.close();
+    const after = fileBytes();
+    expect(after).not.toContain(secondMarkerA.toLowerCase());
+    expect(after).toContain(markerA.toLowerCase());
+  });
+
   it('keeps the deleted text in the history with keepDeletedText: true', async () => {
     const store = open({ keepDeletedText: true });
     const petId = await fillStore(store);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
 import {
   type Embedder,
@@ -79,7 +79,37 @@ describe('postgresStore options and schema', () => {
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [own],
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['memories', 'memory_history', 'schema_migrations']);
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['memories', 'memory_history', 'with_memory_versions']);
+  });
+
+  // L14
+  it("refuses shared and system schemas, and never reads an application's schema_migrations", async () => {
+    for (const schema of ['public', 'information_schema', 'pg_catalog', 'pg_temp_1', 'pg_toast']) {
+      expect(() => postgresStore({ pool: server.pool, schema })).toThrow(/schema.*of the store's own/);
+    }
+    const own = server.schema();
+    // An application keeps its migrations in the schema it gave the store.
+    await server.pool.query(`CREATE SCHEMA "${own}"`);
+    await server.pool.query(`CREATE TABLE "${own}".schema_migrations (version bigint PRIMARY KEY, name text)`);
+    await server.pool.query(`INSERT INTO "${own}".schema_migrations VALUES (20260101120000, 'create_users')`);
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    await store.add({ facts: [{ text: 'Owns a canoe' }] }, { scope: user });
+    expect((await store.search('canoe', { scope: user }))[0]?.text).toBe('Owns a canoe');
+    const { rows } = await server.pool.query(`SELECT version::text, name FROM "${own}".schema_migrations`);
+    expect(rows).toEqual([{ version: '20260101120000', name: 'create_users' }]);
+  });
+
+  it('opens a schema made when its versions were kept in schema_migrations, without migrating again', async () => {
+    const own = server.schema();
+    await track(postgresStore({ pool: server.pool, schema: own })).add(
+      { facts: [{ text: 'Owns a kayak' }] },
+      { scope: user },
+    );
+    await server.pool.query(`ALTER TABLE "${own}".with_memory_versions RENAME TO schema_migrations`);
+    const reopened = track(postgresStore({ pool: server.pool, schema: own }));
+    expect((await reopened.search('kayak', { scope: user }))[0]?.text).toBe('Owns a kayak');
+    const { rows } = await server.pool.query(`SELECT version FROM "${own}".with_memory_versions`);
+    expect(rows).toEqual([{ version: 1 }]);
   });
 
   it('refuses a schema written by a newer version, and leaves it untouched', async () => {
@@ -88,7 +118,7 @@ describe('postgresStore options and schema', () => {
       { facts: [{ text: 'Owns a kayak' }] },
       { scope: user },
     );
-    await server.pool.query(`INSERT INTO "${own}".schema_migrations (version) VALUES (99)`);
+    await server.pool.query(`INSERT INTO "${own}".with_memory_versions (version) VALUES (99)`);
     const error = await postgresStore({ pool: server.pool, schema: own })
       .search('kayak', { scope: user })
       .catch((caught: unknown) => caught);
@@ -100,6 +130,58 @@ describe('postgresStore options and schema', () => {
     const rows = await server.pool.query(`SELECT text FROM "${own}".memories`);
     expect(rows.rows).toEqual([{ text: 'Owns a kayak' }]);
   });
+
+  // M9
+  it('bounds a frozen writer: others get a retryable lock time-out, and the server frees the scope', async () => {
+    const pg = (await import('pg')).default;
+    const own = server.schema();
+    const scope = { userId: 'frozen-scope' };
+    // A writer whose process stops mid-transaction, holding the scope's lock: its client never
+    // sends the INSERT, as a paused process would not.
+    const frozenPool = new pg.Pool({ connectionString: server.pool.options.connectionString, max: 1 });
+    frozenPool.on('error', () => undefined);
+    const connect = frozenPool.connect.bind(frozenPool);
+    let reachedInsert: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      reachedInsert = resolve;
+    });
+    Object.assign(frozenPool, {
+      async connect() {
+        const client = await connect();
+        client.on('error', () => undefined);
+        const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
+        return Object.assign(client, {
+          query(text: string, values?: unknown[]) {
+            if (text.includes('INSERT INTO') && text.includes('.memories')) {
+              reachedInsert();
+              return new Promise(() => {});
+            }
+            return query(text, values);
+          },
+        });
+      },
+    });
+    const frozen = postgresStore({ pool: frozenPool, schema: own, lockTimeoutMs: 1500 });
+    void frozen.add({ facts: [{ text: 'Never committed' }] }, { scope });
+    await inside;
+
+    const other = track(postgresStore({ pool: server.pool, schema: own, lockTimeoutMs: 200 }));
+    const error = await other
+      .add({ facts: [{ text: 'Waits its turn' }] }, { scope })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ operation: 'add', retryable: true });
+    expect((error as Error).message).toMatch(/waited longer than lockTimeoutMs for a lock another writer holds/);
+    // Another scope is not held up at all.
+    expect(await other.add({ facts: [{ text: 'Unrelated' }] }, { scope: { userId: 'free' } })).toHaveLength(1);
+    // The server ends the idle transaction after the frozen store's lockTimeoutMs: the write gets through.
+    await vi.waitFor(
+      async () => expect(await other.add({ facts: [{ text: 'Waits its turn' }] }, { scope })).toHaveLength(1),
+      { timeout: 15_000, interval: 200 },
+    );
+    expect((await other.list({ scope })).map((memory) => memory.text)).toEqual(['Waits its turn']);
+    void frozenPool.end();
+  }, 30_000);
 
   it('reports an unreachable server as a retryable StoreError', async () => {
     const pg = (await import('pg')).default;
