@@ -8,6 +8,7 @@
  * @module
  */
 
+export { type CheckStoreOptions, checkStore } from './check-store.js';
 export {
   ExtractionError,
   InvalidOptionsError,

@@ -8,8 +8,8 @@
  */
 
 import { z } from 'zod';
-import { StoreTimeoutError } from '../core/errors.js';
 import { scopeMatches } from '../core/scope.js';
+import { withStoreDeadline } from '../core/store-deadline.js';
 import { checkHits, checkMemories } from '../core/store-results.js';
 import type { FactInput, Memory, MemoryChange, MemoryOperation, Scope } from '../core/types.js';
 import { toStoreError } from '../core/writeback.js';
@@ -219,26 +219,12 @@ export async function applyWrite(
 }
 
 /** Bounds a store call by the search time-out, as the wrapper bounds its search. */
-async function bounded<T>(
+function bounded<T>(
   context: ToolContext,
   operation: 'search' | 'list' | 'get',
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const controller = new AbortController();
-  const { timeoutMs } = context.search;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const timeout = new StoreTimeoutError(context.store.name, operation, timeoutMs);
-      controller.abort(timeout);
-      reject(timeout);
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withStoreDeadline(context.store.name, operation, context.search.timeoutMs, work);
 }
 
 function failure(context: ToolContext, error: unknown, operation: 'search' | 'list' | 'get', scope: Scope): ToolAnswer {
