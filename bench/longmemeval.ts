@@ -79,6 +79,8 @@ export interface LongMemEvalBudgetResult {
    * older evidence turn (an evidence session before the last one).
    */
   staleKnowledgeUpdates: number;
+  /** The ids of the questions whose block misses an answer word. */
+  missed: string[];
 }
 
 /** One configuration's result. */
@@ -104,6 +106,7 @@ export interface LongMemEvalBenchResult {
 }
 
 interface Outcome {
+  id: string;
   type: string;
   wordRecall: number;
   allWords: boolean;
@@ -187,7 +190,7 @@ async function runConfig(
           session.turns.map((turn) => `[${session.at.toISOString()}] ${turn.role}: ${turn.content}`),
         )
         .join('\n');
-      outcomes[0]?.push(judge(question, block, countTokens(block)));
+      outcomes[0]?.push(judge(question, block, plainTokens(block)));
       continue;
     }
     const store = storeKind === 'local' ? localStore({ path: ':memory:' }) : inMemoryStore();
@@ -200,7 +203,7 @@ async function runConfig(
       memories += (await listAll(store, scope)).length;
       for (const [index, budget] of budgets.entries()) {
         const block = await asker(store, scope, { ...budget }, () => question.at)(question.question);
-        outcomes[index]?.push(judge(question, block, block === '' ? 0 : countTokens(block)));
+        outcomes[index]?.push(judge(question, block, block === '' ? 0 : plainTokens(block)));
       }
     } finally {
       await store.close?.();
@@ -220,6 +223,7 @@ async function runConfig(
         overall: summarise(found),
         types,
         staleKnowledgeUpdates: found.filter((outcome) => outcome.stale).length,
+        missed: found.filter((outcome) => !outcome.allWords).map((outcome) => outcome.id),
       };
     }),
     memoriesPerQuestion: config === 'full-history' ? 0 : round(memories / Math.max(1, questions.length), 1),
@@ -271,12 +275,18 @@ async function ingest(
   if (errors.length > 0) throw new Error(`memory errors during ingest: ${errors.slice(0, 3).join('; ')}`);
 }
 
+// cl100k tokens of text read as text: a chat may quote a special token ("<|endoftext|>").
+function plainTokens(text: string): number {
+  return countTokens(text, { disallowedSpecial: new Set() });
+}
+
 function judge(question: LongMemEvalQuestion, block: string, tokens: number): Outcome {
   const gold = answerWords(question.answer);
   const seen = answerWords(block);
   const found = [...gold].filter((word) => seen.has(word)).length;
   const allWords = found === gold.size;
   return {
+    id: question.id,
     type: question.type,
     wordRecall: gold.size === 0 ? 1 : found / gold.size,
     allWords,

@@ -13,8 +13,11 @@ import { searchTerms } from '../../text/text-terms.js';
 import { type CalendarDate, calendarDate, dateLabel, findDate } from './date-phrases.js';
 import { isFiller, isPastTense, sentences } from './sentences.js';
 
-/** The longest episode kept, in characters: a longer turn (a pasted document) is cut there. */
-export const maxEpisodeLength = 1000;
+/**
+ * The longest episode kept, in characters: a longer turn (a pasted document) is cut there. A long
+ * episode is shown by its part about the question (see the prompt builder), so it may be long.
+ */
+export const maxEpisodeLength = 3000;
 
 /**
  * A reply up to this many characters is kept whole; of a longer one, only the sentences and list
@@ -39,7 +42,7 @@ export const shortReplyLength = 400;
 export function episodeOf(turn: Turn, extracted: MemoryOperation[], timeZone: string): FactInput | undefined {
   // Small talk carries nothing to find later, and costs tokens in every prompt it is shown in.
   const said = ownSentences(turn.userText, turn.injected);
-  if (said.length === 0 || saysNothingNew(said.join(' '), extracted)) return undefined;
+  if (said.length === 0 || saysNothingNew(said.join(' '), extracted, 'user')) return undefined;
   const today = calendarDate(turn.at, timeZone);
   const text = said.map((sentence) => withCalendarDates(sentence, today)).join(' ');
   return { text: shorten(text), type: 'episode', createdAt: turn.at, metadata: { role: 'user' } };
@@ -49,21 +52,21 @@ export function episodeOf(turn: Turn, extracted: MemoryOperation[], timeZone: st
  * What the assistant said in a turn that the user may ask about later, type `episode`,
  * `metadata.role` `'assistant'`, said at `turn.at`: a short reply whole, of a longer one the
  * sentences and list items with a name or a number, list entries and the lines that introduce
- * them, in their order, markdown
- * emphasis removed. Never what it quotes of the injected memories; `undefined` for small talk,
- * and for the answer to a turn of small talk.
+ * them, in their order, markdown emphasis removed. Never what it quotes of the injected
+ * memories; `undefined` for small talk, for the answer to a turn of small talk, and when the
+ * extracted writes already hold every word of it (the exchange written as messages).
  *
  * @example
- * replyEpisodeOf({ assistantText: 'Try the Hotel Arts in Barcelona, right by the beach.', ... }, 'UTC');
+ * replyEpisodeOf({ assistantText: 'Try the Hotel Arts in Barcelona, right by the beach.', ... }, [], 'UTC');
  * // { text: 'Try the Hotel Arts in Barcelona, right by the beach.', type: 'episode', metadata: { role: 'assistant' }, ... }
  */
-export function replyEpisodeOf(turn: Turn, timeZone: string): FactInput | undefined {
+export function replyEpisodeOf(turn: Turn, extracted: MemoryOperation[], timeZone: string): FactInput | undefined {
   // The answer to "Thanks, that helps." is small talk too, however it is worded.
   if (ownSentences(turn.userText, []).length === 0) return undefined;
   const said = ownSentences(plainText(turn.assistantText), turn.injected);
   const whole = said.join(' ');
   const kept = whole.length <= shortReplyLength ? said : said.filter((sentence) => worthKeeping.test(sentence));
-  if (kept.length === 0) return undefined;
+  if (kept.length === 0 || saysNothingNew(kept.join(' '), extracted, 'assistant')) return undefined;
   const today = calendarDate(turn.at, timeZone);
   const text = kept.map((sentence) => withCalendarDates(sentence, today)).join(' ');
   return { text: shorten(text), type: 'episode', createdAt: turn.at, metadata: { role: 'assistant' } };
@@ -85,7 +88,7 @@ export function turnEpisodes(
   const operations: MemoryOperation[] = [];
   const user = episodes ? episodeOf(turn, extracted, timeZone) : undefined;
   if (user) operations.push({ kind: 'add', write: { facts: [user] }, reason: 'episode: what the user said' });
-  const reply = replies ? replyEpisodeOf(turn, timeZone) : undefined;
+  const reply = replies ? replyEpisodeOf(turn, extracted, timeZone) : undefined;
   if (reply) operations.push({ kind: 'add', write: { facts: [reply] }, reason: 'episode: what the assistant said' });
   return operations;
 }
@@ -123,15 +126,15 @@ function plainText(text: string): string {
 }
 
 // True when the extracted writes already hold every word: facts that restate the turn, or the
-// exchange itself written as messages (for stores that extract facts themselves).
-function saysNothingNew(text: string, extracted: MemoryOperation[]): boolean {
+// exchange itself written as messages (for stores that extract facts themselves), of that role.
+function saysNothingNew(text: string, extracted: MemoryOperation[], role: 'user' | 'assistant'): boolean {
   const factTerms = new Set<string>();
   for (const operation of extracted) {
     if (operation.kind !== 'add') continue;
     const texts =
       'facts' in operation.write
         ? operation.write.facts.map((fact) => fact.text)
-        : operation.write.messages.filter((message) => message.role === 'user').map((message) => message.content);
+        : operation.write.messages.filter((message) => message.role === role).map((message) => message.content);
     for (const written of texts) for (const term of searchTerms(written)) factTerms.add(term);
   }
   // Words of the content only: "I", "my", "did" become "User", "User's", "-ed" in a fact.

@@ -10,10 +10,13 @@ const filler =
   /^(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|thx|ty|cheers|ok|okay|k|kk|cool|great|nice|awesome|perfect|sure|fine|right|alright|all right|bye|goodbye|see you|good (?:morning|afternoon|evening|night)|lol|haha|hehe|yes|no|yep|yup|yeah|nope|nah|hmm+|um+|uh+|ah|oh|wow|i see|got it|makes sense|interesting|sounds good|no worries|no problem|np|never ?mind|you're welcome|welcome|good job|well done|nice one|fair enough|of course)(?:[\s,]+(?:there|again|so much|a lot|very much|everyone|all|mate|claude|man|then|thanks|thank you))*[\s!.,]*$/i;
 const pastTense = /\b(?:was|were|had|did|went|yesterday|last)\b/i;
 
-/** The sentences of a text: split after `.`, `!`, `?`, at line breaks and semicolons. */
+/**
+ * The sentences of a text: split after `.`, `!`, `?` (not after a list number such as "1."), at
+ * line breaks and semicolons.
+ */
 export function sentences(text: string): string[] {
   return text
-    .split(/(?<=[.!?])\s+|\n+|;\s*/)
+    .split(/(?<=[.!?])(?<!(?:^|\n)\s*\d{1,3}\.)\s+|\n+|;\s*/)
     .map((sentence) => sentence.trim())
     .filter((sentence) => sentence.length > 0);
 }

@@ -23,7 +23,7 @@ export interface Sentences {
 /** Splits a memory's text for `excerpt`. */
 export function splitSentences(text: string): Sentences {
   const parts = text
-    .split(/(?<=[.!?])\s+|\s*\n+\s*/)
+    .split(/(?<=[.!?])(?<!(?:^|\n)\s*\d{1,3}\.)\s+|\s*\n+\s*/)
     .map((part) => part.trim())
     .filter((part) => part !== '');
   return {

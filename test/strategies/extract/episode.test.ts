@@ -64,7 +64,9 @@ describe('episodeOf', () => {
       'Thanks! That was helpful.',
     ]) {
       expect(episodeOf(turn(said), [], 'UTC')).toBeUndefined();
-      expect(replyEpisodeOf({ ...turn(said), assistantText: 'Glad it helped! Enjoy Lisbon.' }, 'UTC')).toBeUndefined();
+      expect(
+        replyEpisodeOf({ ...turn(said), assistantText: 'Glad it helped! Enjoy Lisbon.' }, [], 'UTC'),
+      ).toBeUndefined();
     }
     expect(episodeOf(turn('Thanks, that helps. I will book the Hotel Arts.'), [], 'UTC')?.text).toBe(
       'I will book the Hotel Arts.',
@@ -74,7 +76,11 @@ describe('episodeOf', () => {
   // L11
   it('cuts a long emoji or CJK turn on whole code points, never leaving half a surrogate pair', () => {
     const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-    for (const text of ['😀'.repeat(600), `a${'😀'.repeat(600)}`, '𠀋'.repeat(700)]) {
+    for (const text of [
+      '😀'.repeat(maxEpisodeLength),
+      `a${'😀'.repeat(maxEpisodeLength)}`,
+      '𠀋'.repeat(maxEpisodeLength),
+    ]) {
       const episode = episodeOf(turn(text), [], 'UTC')?.text ?? '';
       expect(episode.length).toBeGreaterThan(maxEpisodeLength / 2);
       expect(episode.length).toBeLessThanOrEqual(maxEpisodeLength);
@@ -108,7 +114,7 @@ describe('episodeOf', () => {
     expect(episodeOf(pastedLines, [], 'UTC')).toBeUndefined();
     const repeated = { ...turn('I went to the support group yesterday.'), injected };
     expect(episodeOf(repeated, [], 'UTC')).toBeUndefined();
-    expect(replyEpisodeOf({ ...quoted, assistantText: `As I remember it: ${block}` }, 'UTC')?.text).toBe(
+    expect(replyEpisodeOf({ ...quoted, assistantText: `As I remember it: ${block}` }, [], 'UTC')?.text).toBe(
       'As I remember it:',
     );
   });
@@ -116,6 +122,7 @@ describe('episodeOf', () => {
   it('keeps a short reply whole, and of a long one the sentences with names, numbers and list items', () => {
     const short = replyEpisodeOf(
       { ...turn('Where should I stay?'), assistantText: 'Try the **Hotel Arts**, by the beach.' },
+      [],
       'UTC',
     );
     expect(short).toEqual({
@@ -134,13 +141,14 @@ describe('episodeOf', () => {
       'Whichever you choose, book early because the good ones fill up quickly in the spring.',
     ].join('\n');
     expect(long.length).toBeGreaterThan(shortReplyLength);
-    expect(replyEpisodeOf({ ...turn('Where should I stay?'), assistantText: long }, 'UTC')?.text).toBe(
+    expect(replyEpisodeOf({ ...turn('Where should I stay?'), assistantText: long }, [], 'UTC')?.text).toBe(
       'Here are my suggestions: 1. Hotel Arts: by the beach, with a rooftop pool. - Casa Bonay: quiet rooms in Eixample. Rooms start at 180 euros a night in May.',
     );
   });
 
   it('cuts a very long turn at a word', () => {
-    const text = episodeOf(turn(`I pasted this: ${'lorem ipsum '.repeat(200)}`), [], 'UTC')?.text ?? '';
+    const text =
+      episodeOf(turn(`I pasted this: ${'lorem ipsum '.repeat(maxEpisodeLength / 6)}`), [], 'UTC')?.text ?? '';
     expect(text.length).toBeLessThanOrEqual(maxEpisodeLength);
     expect(text.endsWith('ipsum…') || text.endsWith('lorem…')).toBe(true);
   });
@@ -300,7 +308,7 @@ describe('a long emoji turn on PostgreSQL', () => {
       write: 'await',
       onError: (error) => errors.push(error),
     });
-    await agent({ messages: [{ role: 'user', content: '😀'.repeat(600) }] });
+    await agent({ messages: [{ role: 'user', content: '😀'.repeat(maxEpisodeLength) }] });
     expect(errors).toEqual([]);
     const [episode] = await store.list({ scope });
     expect(episode?.text.startsWith('😀😀')).toBe(true);
