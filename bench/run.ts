@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <overhead|server|locomo|store|all> [options]`: runs a benchmark, prints its tables and
+ * `npm run bench -- <overhead|server|locomo|e2e|longmemeval|store|all> [options]`: runs a benchmark, prints its tables and
  * writes its JSON (`--json <file>`, by default `bench/results/<name>.json`).
  *
  * @module
@@ -12,6 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type E2eConfig, type E2eStore, e2eConfigs, e2eStores, formatE2eResult, runE2eBench } from './e2e.js';
 import { defaultLocomoPath, formatLocomoResult, type LocomoBenchResult, runLocomoBench } from './locomo.js';
+import {
+  defaultLongMemEvalPath,
+  formatLongMemEvalResult,
+  type LongMemEvalConfig,
+  longMemEvalConfigs,
+  runLongMemEvalBench,
+} from './longmemeval.js';
 import {
   type BenchEmbedderName,
   type BenchStoreKind,
@@ -140,6 +147,33 @@ async function e2e(options: E2eCliOptions): Promise<object> {
   return result;
 }
 
+interface LongMemEvalCliOptions {
+  json?: string;
+  data: string;
+  configs?: string[];
+  store: E2eStore;
+  perType?: number;
+  ids?: string[];
+}
+
+async function longMemEval(options: LongMemEvalCliOptions): Promise<object> {
+  const unknown = (options.configs ?? []).filter(
+    (config) => !(longMemEvalConfigs as readonly string[]).includes(config),
+  );
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown configuration ${unknown.join(', ')}; use ${longMemEvalConfigs.join(', ')}`);
+  const result = await runLongMemEvalBench({
+    dataPath: resolve(repositoryRoot, options.data),
+    store: options.store,
+    ...(options.configs === undefined ? {} : { configs: options.configs as LongMemEvalConfig[] }),
+    ...(options.perType === undefined ? {} : { perType: options.perType }),
+    ...(options.ids === undefined ? {} : { questionIds: options.ids }),
+  });
+  console.log(formatLongMemEvalResult(result));
+  writeJson(options.json ?? join(resultsDirectory, 'longmemeval.json'), 'longmemeval', result);
+  return result;
+}
+
 async function store(options: {
   json?: string;
   sizes?: number[];
@@ -236,6 +270,23 @@ withLocomoData(
   .option('--max-tokens <n>', "token budget of each speaker's block", positiveInteger, 400)
   .action(async (options: E2eCliOptions) => {
     await e2e(options);
+  });
+
+program
+  .command('longmemeval')
+  .description("what withMemory remembers of one user's long chat history (LongMemEval): answer words in the block")
+  .option('--json <file>', 'write the results to this file (default bench/results/longmemeval.json)')
+  .option(
+    '--data <file>',
+    'the LongMemEval file, .jsonl or .jsonl.gz (relative to the repository)',
+    defaultLongMemEvalPath,
+  )
+  .option('--configs <list>', `comma-separated configurations: ${longMemEvalConfigs.join(',')}`, nameList)
+  .addOption(new Option('--store <store>', 'the store each question gets').choices(e2eStores).default('local'))
+  .option('--per-type <n>', 'only the first n scored questions of each type', positiveInteger)
+  .option('--ids <list>', 'only these question ids', nameList)
+  .action(async (options: LongMemEvalCliOptions) => {
+    await longMemEval(options);
   });
 
 program

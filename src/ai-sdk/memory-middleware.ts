@@ -113,7 +113,7 @@ export function memoryMiddleware(options: MemoryMiddlewareOptions): LanguageMode
  * message is a later step of the same user turn, so it reuses that turn's search.
  */
 function readPrompt(prompt: Prompt): TurnRequest {
-  const { query, index } = lastUserText(prompt);
+  const { query, index } = lastUserText(prompt, { skipTextless: true });
   const last: unknown = prompt.at(-1);
   const continuation = isJson(last) && last.role === 'tool';
   return { query, continuation, turnKey: `${index}:${query}` };

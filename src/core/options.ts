@@ -130,6 +130,15 @@ export interface WithMemoryOptions {
    */
   episodes?: boolean;
   /**
+   * Keep what the assistant told the user that they may ask about later ("which hotel did you
+   * suggest?"), as a memory of type `episode` with `metadata.role: 'assistant'`, dated with the
+   * turn: a short reply whole, of a longer one the sentences and list items that hold a name, a
+   * number or a list entry. Never the injected memory block. `redact`, `shouldWrite` and `ttl`
+   * apply as to the user's episodes.
+   * @default the value of `episodes`
+   */
+  replies?: boolean;
+  /**
    * The clock a turn's time is read from: the time its memories are said at, and "today" for
    * relative dates ("yesterday", "next Friday"). Set it to replay past conversations with their dates.
    * @default () => new Date()
@@ -182,6 +191,7 @@ export interface ResolvedOptions {
   prompt: PromptBuilder | undefined;
   extract: Extractor | undefined;
   episodes: boolean | undefined;
+  replies: boolean | undefined;
   now: () => Date;
   write: 'background' | 'await' | false;
   writeTimeoutMs: number;
@@ -238,6 +248,7 @@ const optionsSchema = z
       prompt: withMethods<PromptBuilder>('a PromptBuilder (an object with a build method)', 'build').optional(),
       extract: withMethods<Extractor>('an Extractor (an object with an extract method)', 'extract').optional(),
       episodes: z.boolean().optional(),
+      replies: z.boolean().optional(),
       now: fn<() => Date>().optional(),
       write: z.union([z.literal('background'), z.literal('await'), z.literal(false)]).default('background'),
       writeTimeoutMs: z.number().int().min(1).max(120_000).default(10_000),
@@ -304,6 +315,7 @@ export function resolveOptions(options: unknown, { scopeOptional = false } = {})
     prompt: parsed.prompt,
     extract: parsed.extract,
     episodes: parsed.episodes,
+    replies: parsed.replies,
     now: parsed.now ?? (() => new Date()),
     write: parsed.write,
     writeTimeoutMs: parsed.writeTimeoutMs,

@@ -55,15 +55,15 @@ export interface MemoryPipeline {
 
 /** Options with every strategy chosen. */
 export interface PipelineSettings
-  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes'> {
+  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes' | 'replies'> {
   store: MemoryStore;
   prompt: PromptBuilder;
   extract: Extractor;
   /**
-   * Makes the episode of a turn (what the user said), written before the facts extracted from it
-   * (given, so it can leave out what they already hold); none when off.
+   * Makes the episodes of a turn (what the user said, what the assistant said), written before the
+   * facts extracted from it (given, so they can leave out what those already hold); none when off.
    */
-  episode: ((turn: Turn, extracted: MemoryOperation[]) => FactInput | undefined) | undefined;
+  episode: ((turn: Turn, extracted: MemoryOperation[]) => MemoryOperation[]) | undefined;
   redact: ((text: string) => string) | undefined;
 }
 
@@ -179,7 +179,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     );
     let memoryBlock = '';
     if (hits.length > 0 || standing.length > 0) {
-      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(hits, standing, scope));
+      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(query, hits, standing, scope));
     }
     return { hits, standing, memoryBlock };
   }
@@ -191,12 +191,12 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
    */
   async function fetchWithShared(query: string, scope: Scope, shared: Scope): Promise<Omit<TurnSearch, 'memoryBlock'>> {
     const [own, common] = await Promise.all([fetchMemories(query, scope), fetchMemories(query, shared)]);
-    const isShared = (memory: Memory) => sameScope(memory.scope, shared);
-    const hits = uniqueById([...own.hits, ...common.hits.filter(isShared)])
+    const storedShared = (memory: Memory) => sameScope(memory.scope, shared);
+    const hits = uniqueById([...own.hits, ...common.hits.filter(storedShared)])
       .sort((a, b) => b.score - a.score)
       .slice(0, search.limit);
     const hitIds = new Set(hits.map((hit) => hit.id));
-    const standing = uniqueById([...own.standing, ...common.standing.filter(isShared)])
+    const standing = uniqueById([...own.standing, ...common.standing.filter(storedShared)])
       .filter((memory) => !hitIds.has(memory.id))
       .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())
       .slice(0, search.profileLimit);
@@ -269,10 +269,10 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return { hits, standing };
   }
 
-  function buildBlock(hits: MemoryHit[], standing: Memory[], scope: Scope): string {
+  function buildBlock(query: string, hits: MemoryHit[], standing: Memory[], scope: Scope): string {
     let block: unknown;
     try {
-      block = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
+      block = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date(), query });
     } catch (error) {
       report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
         stage: 'build',
@@ -388,18 +388,16 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const failures: FailedWrite[] = [];
     const extracted = await extract(turn, failures);
     // The episode does not depend on the extractor: a failed extraction still keeps what was said.
-    let episode: FactInput | undefined;
+    let episodes: MemoryOperation[] = [];
     try {
-      episode = settings.episode?.(turn, extracted);
+      episodes = settings.episode?.(turn, extracted) ?? [];
     } catch (error) {
       report(new MemoryError(`The episode of the turn could not be made: ${errorMessage(error)}`, { cause: error }), {
         stage: 'extract',
         scope: turn.scope,
       });
     }
-    const operations: MemoryOperation[] = episode
-      ? [{ kind: 'add', write: { facts: [episode] }, reason: 'episode: what the user said' }, ...extracted]
-      : extracted;
+    const operations = [...episodes, ...extracted];
 
     // The turn's adds go to the store together (the local store commits them as one transaction);
     // an update or a delete waits for the first attempt of the adds before it, so the turn's
@@ -639,8 +637,12 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   };
 }
 
-// What every agent of a user shares when `shared` is set: what the user is and prefers, and said.
-const sharedTypes = new Set(['preference', 'profile', 'episode']);
+// What every agent of a user shares when `shared` is set: what the user is and prefers, and said
+// (the user's episodes; an agent's own replies, episodes with `role: 'assistant'`, stay its own).
+const sharedTypes = new Set(['preference', 'profile']);
+const isShared = (fact: FactInput) =>
+  (fact.type !== undefined && sharedTypes.has(fact.type)) ||
+  (fact.type === 'episode' && fact.metadata?.role !== 'assistant');
 
 /**
  * Where each part of an operation goes: with a shared scope, the facts of a shared type to it and
@@ -649,7 +651,7 @@ const sharedTypes = new Set(['preference', 'profile', 'episode']);
 function route(operation: MemoryOperation, scope: Scope, shared: Scope | undefined): Array<[MemoryOperation, Scope]> {
   if (!shared || operation.kind !== 'add' || !('facts' in operation.write)) return [[operation, scope]];
   const { facts } = operation.write;
-  const toShared = facts.filter((fact) => fact.type !== undefined && sharedTypes.has(fact.type));
+  const toShared = facts.filter(isShared);
   const toOwn = facts.filter((fact) => !toShared.includes(fact));
   const routed: Array<[MemoryOperation, Scope]> = [];
   if (toShared.length > 0) routed.push([{ ...operation, write: { facts: toShared } }, shared]);
@@ -743,7 +745,7 @@ function describeWrite(
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof StoreError) return error.retryable;
+  if (StoreError.isInstance(error)) return error.retryable;
   return !MemoryError.isInstance(error);
 }
 

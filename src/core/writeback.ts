@@ -167,7 +167,7 @@ export async function withRetries<T>(
 
 /** Wraps anything a store threw into a `StoreError` (kept as it is when it already is one). */
 export function toStoreError(error: unknown, store: string, operation: StoreError['operation']): StoreError {
-  if (error instanceof StoreError) return error;
+  if (StoreError.isInstance(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreError(`Store "${store}" failed on ${operation}: ${reason}`, {
     store,

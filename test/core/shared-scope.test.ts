@@ -3,7 +3,7 @@ import type { Extractor, Scope } from '../../src/core/types.js';
 import { flushMemory } from '../../src/core/writeback.js';
 import type { MemoryFunctionRequest } from '../../src/providers/function.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { heuristicExtractor } from '../../src/strategies/extract/heuristic-extractor.js';
+import { heuristicExtractor } from '../../src/strategies/extract/heuristic/heuristic-extractor.js';
 import { withMemory } from '../../src/with-memory.js';
 
 const userId = 'user_42';
