@@ -58,6 +58,10 @@ export function checkOperations(operations: readonly unknown[]): {
   const valid: MemoryOperation[] = [];
   const malformed: MalformedOperation[] = [];
   operations.forEach((operation, index) => {
+    if (isPlainAdd(operation)) {
+      valid.push(operation);
+      return;
+    }
     const result = operationSchema.safeParse(operation);
     if (result.success) {
       valid.push(operation as MemoryOperation);
@@ -68,4 +72,27 @@ export function checkOperations(operations: readonly unknown[]): {
     malformed.push({ index, problem: `${issue?.message ?? 'not an operation'}${where}` });
   });
   return { valid, malformed };
+}
+
+/**
+ * The common case without zod: an add of facts with only a text, a type and metadata each, as the
+ * built-in extractors return them. Anything else goes through the schema.
+ */
+function isPlainAdd(operation: unknown): operation is MemoryOperation {
+  if (typeof operation !== 'object' || operation === null) return false;
+  const { kind, write, reason } = operation as { kind?: unknown; write?: unknown; reason?: unknown };
+  if (kind !== 'add' || (reason !== undefined && typeof reason !== 'string')) return false;
+  if (typeof write !== 'object' || write === null) return false;
+  const { facts } = write as { facts?: unknown };
+  if (!Array.isArray(facts)) return false;
+  return facts.every((fact: unknown) => {
+    if (typeof fact !== 'object' || fact === null) return false;
+    const { text, type, metadata, ...rest } = fact as Record<string, unknown>;
+    return (
+      typeof text === 'string' &&
+      (type === undefined || typeof type === 'string') &&
+      (metadata === undefined || (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata))) &&
+      Object.keys(rest).length === 0
+    );
+  });
 }

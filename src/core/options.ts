@@ -105,6 +105,15 @@ export interface WithMemoryOptions {
    * per turn that returns the scope, so one wrapper serves every user of a server.
    */
   scope: Scope | ScopeFunction;
+  /**
+   * A scope shared with other agents of the same user, e.g. `{ userId }` beside
+   * `scope: { userId, agentId: 'planner' }`: several agents, one user. Each call also searches the
+   * memories stored under exactly this scope (not other agents' own) and injects them in the same
+   * block, each keeping its `scope` as its origin; memories of type `preference`, `profile` and
+   * `episode` (what the user said) are written here, everything else to `scope`. A function is
+   * called at each model call, like a scope function.
+   */
+  shared?: Scope | ScopeFunction;
   /** Where memories live. @default localStore(), shared per process and path */
   store?: MemoryStore;
   search?: SearchSettings;
@@ -175,6 +184,7 @@ export interface WithMemoryOptions {
 export interface ResolvedOptions {
   /** A checked scope, a function to call per turn, or none (the middleware then needs one per call). */
   scope: Scope | ScopeFunction | undefined;
+  shared: Scope | ScopeFunction | undefined;
   store: MemoryStore | undefined;
   search: Required<Omit<SearchSettings, 'threshold' | 'types' | 'filters'>> &
     Pick<SearchSettings, 'threshold' | 'types' | 'filters'>;
@@ -217,6 +227,7 @@ const optionsSchema = z
   .object(
     {
       scope: z.unknown().optional(),
+      shared: z.unknown().optional(),
       store: withMethods<MemoryStore>(
         'a MemoryStore (an object with search and add methods)',
         'search',
@@ -295,6 +306,10 @@ export function resolveOptions(options: unknown, { scopeOptional = false } = {})
         : parsed.scope === undefined && scopeOptional
           ? undefined
           : parseScope(parsed.scope),
+    shared:
+      typeof parsed.shared === 'function' || parsed.shared === undefined
+        ? (parsed.shared as ScopeFunction | undefined)
+        : parseScope(parsed.shared, 'shared'),
     store: parsed.store,
     search: withoutUndefined(parsed.search) as ResolvedOptions['search'],
     prompt: parsed.prompt,

@@ -2,12 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
 import { checkOperations } from './extracted-operations.js';
 import type { DebugOptions, ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
-import { parseScope, scopeKey } from './scope.js';
+import { parseScope, scopeKey, scopeMatches } from './scope.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
 import { withinTime } from './time-limit.js';
 import { createTracing, recordTracedAttempts, recordTracedError, type TurnTracing } from './tracing.js';
 import type {
   Extractor,
+  FactInput,
   Memory,
   MemoryChange,
   MemoryHit,
@@ -123,24 +124,24 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     if (debug) observe(() => debug.log(`[with-memory] ${line(debug)}`));
   }
 
-  /** The scope of this call: the one it names, the wrapper's, or what the scope function answers. */
-  async function turnScope(named: unknown): Promise<Scope | undefined> {
-    const source = named ?? settings.scope;
+  /**
+   * The scopes of this call: its own (the one the call names, the wrapper's, or what the scope
+   * function answers) and the shared one, if any. Undefined when either cannot be had.
+   */
+  async function turnScopes(named: unknown): Promise<{ scope: Scope; shared: Scope | undefined } | undefined> {
     try {
-      if (source === undefined) {
+      if (named === undefined && settings.scope === undefined) {
         throw new MemoryError(
           'No scope for this call: give memoryMiddleware a scope, or the call providerOptions.withMemory.scope. No memory was used.',
         );
       }
-      if (named !== undefined) return parseScope(named, 'providerOptions.withMemory.scope');
-      if (typeof source !== 'function') return source as Scope;
-      const scopeFunction = source as () => unknown;
-      const answer = await withinTime(
-        search.timeoutMs,
-        () => scopeFunction(),
-        () => new MemoryError(`The scope function did not answer within ${search.timeoutMs} ms (search.timeoutMs).`),
-      );
-      return parseScope(answer, 'scope()');
+      const [scope, shared] = await Promise.all([
+        named === undefined
+          ? scopeFrom(settings.scope, 'scope')
+          : parseScope(named, 'providerOptions.withMemory.scope'),
+        settings.shared === undefined ? undefined : scopeFrom(settings.shared, 'shared'),
+      ]);
+      return { scope, shared };
     } catch (error) {
       const scopeError = MemoryError.isInstance(error)
         ? error
@@ -151,13 +152,55 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     }
   }
 
-  async function find(query: string, scope: Scope, traced: TurnTracing): Promise<TurnSearch> {
-    const { hits, standing } = await traced.search(query, () => fetchMemories(query, scope));
+  async function scopeFrom(source: unknown, option: 'scope' | 'shared'): Promise<Scope> {
+    if (typeof source !== 'function') return source as Scope;
+    let answer: unknown = (source as () => unknown)();
+    // Only a promise needs a time-out; a plain answer costs no timer.
+    if (isThenable(answer)) {
+      const pending = answer;
+      answer = await withinTime(
+        search.timeoutMs,
+        () => pending,
+        () =>
+          new MemoryError(`The ${option} function did not answer within ${search.timeoutMs} ms (search.timeoutMs).`),
+      );
+    }
+    return parseScope(answer, `${option}()`);
+  }
+
+  async function find(
+    query: string,
+    scope: Scope,
+    shared: Scope | undefined,
+    traced: TurnTracing,
+  ): Promise<TurnSearch> {
+    const { hits, standing } = await traced.search(query, () =>
+      shared ? fetchWithShared(query, scope, shared) : fetchMemories(query, scope),
+    );
     let memoryBlock = '';
     if (hits.length > 0 || standing.length > 0) {
       memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(query, hits, standing, scope));
     }
     return { hits, standing, memoryBlock };
+  }
+
+  /**
+   * The memories of the own scope and those stored under exactly the shared one (a search under
+   * `{ userId }` also finds every agent's own memories of that user, which are not shared), merged
+   * best first, standing ones newest first, each within its limit.
+   */
+  async function fetchWithShared(query: string, scope: Scope, shared: Scope): Promise<Omit<TurnSearch, 'memoryBlock'>> {
+    const [own, common] = await Promise.all([fetchMemories(query, scope), fetchMemories(query, shared)]);
+    const storedShared = (memory: Memory) => sameScope(memory.scope, shared);
+    const hits = uniqueById([...own.hits, ...common.hits.filter(storedShared)])
+      .sort((a, b) => b.score - a.score)
+      .slice(0, search.limit);
+    const hitIds = new Set(hits.map((hit) => hit.id));
+    const standing = uniqueById([...own.standing, ...common.standing.filter(storedShared)])
+      .filter((memory) => !hitIds.has(memory.id))
+      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())
+      .slice(0, search.profileLimit);
+    return { hits, standing };
   }
 
   async function fetchMemories(query: string, scope: Scope): Promise<Omit<TurnSearch, 'memoryBlock'>> {
@@ -273,8 +316,9 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   }
 
   async function begin(request: TurnRequest): Promise<TurnMemory> {
-    const scope = await turnScope(request.scope);
-    if (!scope) return noMemory;
+    const scopes = await turnScopes(request.scope);
+    if (!scopes) return noMemory;
+    const { scope, shared } = scopes;
     const at = turnTime(scope);
     const turnKey = `${scopeKey(scope)}:${request.turnKey}`;
     let found: TurnSearch = { hits: [], standing: [], memoryBlock: '' };
@@ -282,7 +326,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     if (settings.mode !== 'write-only') {
       const started = performance.now();
       const remembered = request.continuation ? turns.get(turnKey) : undefined;
-      found = remembered ?? (await find(request.query, scope, traced));
+      found = remembered ?? (await find(request.query, scope, shared, traced));
       if (!remembered) {
         turns.delete(turnKey);
         turns.set(turnKey, found);
@@ -307,14 +351,14 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
         if (settings.mode === 'read-only' || settings.write === false) return;
         turns.delete(turnKey);
         const turn = { userText: request.query, assistantText, scope, injected, at };
-        const tracked = trackWrite([owner, store], queueTurn(turn, traced));
+        const tracked = trackWrite([owner, store], queueTurn(turn, shared, traced));
         if (settings.write === 'await') await tracked;
       },
     };
   }
 
   /** Writes a turn once the previous turn of its scope had its first attempts. Never rejects. */
-  function queueTurn(turn: Turn, traced: TurnTracing): Promise<FailedWrite[]> {
+  function queueTurn(turn: Turn, shared: Scope | undefined, traced: TurnTracing): Promise<FailedWrite[]> {
     // A turn completed from inside one of our writes (an extractor calling the wrapped client)
     // must not wait for the write it is part of.
     const nested = writing.getStore() === owner;
@@ -325,7 +369,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     });
     const previous = (nested ? undefined : writeQueues.get(key)) ?? Promise.resolve();
     const written = previous
-      .then(() => writing.run(owner, () => traced.write(() => writeTurn(turn, firstPassDone))))
+      .then(() => writing.run(owner, () => traced.write(() => writeTurn(turn, shared, firstPassDone))))
       .catch((error: unknown) => {
         report(error, { stage: 'write', scope: turn.scope });
         return [] as FailedWrite[];
@@ -340,7 +384,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return written;
   }
 
-  async function writeTurn(turn: Turn, firstPassDone: () => void): Promise<FailedWrite[]> {
+  async function writeTurn(turn: Turn, shared: Scope | undefined, firstPassDone: () => void): Promise<FailedWrite[]> {
     const failures: FailedWrite[] = [];
     const extracted = await extract(turn, failures);
     // The episode does not depend on the extractor: a failed extraction still keeps what was said.
@@ -361,16 +405,18 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const settled: Array<Promise<void>> = [];
     let adding: Array<Promise<void>> = [];
     for (const raw of operations) {
-      const operation = await admit(raw, turn, failures);
-      if (!operation) continue;
-      if (operation.kind !== 'add') {
+      const admitted = await admit(raw, turn, failures);
+      if (!admitted) continue;
+      if (admitted.kind !== 'add') {
         await Promise.all(adding);
         adding = [];
       }
-      const { firstAttempt, done } = writeOne(operation, turn.scope, failures);
-      settled.push(done);
-      if (operation.kind === 'add') adding.push(firstAttempt);
-      else await firstAttempt;
+      for (const [operation, scope] of route(admitted, turn.scope, shared)) {
+        const { firstAttempt, done } = writeOne(operation, scope, shared, failures);
+        settled.push(done);
+        if (operation.kind === 'add') adding.push(firstAttempt);
+        else await firstAttempt;
+      }
     }
     await Promise.all(adding);
     firstPassDone();
@@ -465,6 +511,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   function writeOne(
     operation: MemoryOperation,
     scope: Scope,
+    shared: Scope | undefined,
     failures: FailedWrite[],
   ): { firstAttempt: Promise<void>; done: Promise<void> } {
     let firstAttemptDone = () => {};
@@ -475,7 +522,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     const attempt = () =>
       withinTime(
         writeTimeoutMs,
-        (signal) => apply(operation, scope, signal),
+        (signal) => apply(operation, scope, shared, signal),
         () => new StoreTimeoutError(store.name, operation.kind, writeTimeoutMs),
       );
     const done = withRetries(attempt, isRetryable, firstAttemptDone)
@@ -529,20 +576,25 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return facts.length > 0 ? { ...operation, write: { facts } } : undefined;
   }
 
-  async function apply(operation: MemoryOperation, scope: Scope, signal: AbortSignal): Promise<MemoryChange[]> {
+  async function apply(
+    operation: MemoryOperation,
+    scope: Scope,
+    shared: Scope | undefined,
+    signal: AbortSignal,
+  ): Promise<MemoryChange[]> {
     const reason = operation.reason !== undefined ? { reason: operation.reason } : {};
     switch (operation.kind) {
       case 'add':
         return store.add(operation.write, { scope, ...reason, signal });
       case 'update': {
         if (!store.update) throw missingMethod('update');
-        await checkTarget(operation.id, 'update', scope);
+        await checkTarget(operation.id, 'update', scope, shared);
         const updated = await store.update(operation.id, operation.patch, reason);
         return updated ? [{ event: 'UPDATE' as const, id: operation.id, text: updated.text }] : [];
       }
       case 'delete': {
         if (!store.delete) throw missingMethod('delete');
-        await checkTarget(operation.id, 'delete', scope);
+        await checkTarget(operation.id, 'delete', scope, shared);
         const deleted = await store.delete(operation.id, reason);
         return deleted ? [{ event: 'DELETE' as const, id: operation.id }] : [];
       }
@@ -551,7 +603,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
 
   // L7: an extractor names the memory it changes by id; the turn's scope must hold it, or one
   // user's turn could rewrite or erase another user's memory.
-  async function checkTarget(id: string, kind: 'update' | 'delete', scope: Scope): Promise<void> {
+  async function checkTarget(id: string, kind: 'update' | 'delete', scope: Scope, shared?: Scope): Promise<void> {
     if (!store.get) {
       throw new StoreError(
         `Store "${store.name}" has no get method, so the extractor's ${kind} of memory ${id} could not be checked against the turn's scope; it was refused. Give the store a get method.`,
@@ -560,7 +612,11 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     }
     const target = await store.get(id);
     if (target === null || target === undefined) return;
-    if (checkMemories([target], store.name, scope).outside > 0) {
+    const { memories } = checkMemories([target], store.name, {});
+    const inside = memories.every(
+      (memory) => scopeMatches(memory.scope, scope) || (shared !== undefined && sameScope(memory.scope, shared)),
+    );
+    if (!inside) {
       throw new StoreError(
         `The extractor's ${kind} names memory ${id}, which belongs to another scope; it was refused.`,
         { store: store.name, operation: kind, retryable: false },
@@ -579,6 +635,43 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     begin,
     report: (error, stage) => report(error, { stage, scope: typeof settings.scope === 'object' ? settings.scope : {} }),
   };
+}
+
+// What every agent of a user shares when `shared` is set: what the user is and prefers, and said
+// (the user's episodes; an agent's own replies, episodes with `role: 'assistant'`, stay its own).
+const sharedTypes = new Set(['preference', 'profile']);
+const isShared = (fact: FactInput) =>
+  (fact.type !== undefined && sharedTypes.has(fact.type)) ||
+  (fact.type === 'episode' && fact.metadata?.role !== 'assistant');
+
+/**
+ * Where each part of an operation goes: with a shared scope, the facts of a shared type to it and
+ * the rest to the own scope; everything else (updates, deletes, raw messages) to the own scope.
+ */
+function route(operation: MemoryOperation, scope: Scope, shared: Scope | undefined): Array<[MemoryOperation, Scope]> {
+  if (!shared || operation.kind !== 'add' || !('facts' in operation.write)) return [[operation, scope]];
+  const { facts } = operation.write;
+  const toShared = facts.filter(isShared);
+  const toOwn = facts.filter((fact) => !toShared.includes(fact));
+  const routed: Array<[MemoryOperation, Scope]> = [];
+  if (toShared.length > 0) routed.push([{ ...operation, write: { facts: toShared } }, shared]);
+  if (toOwn.length > 0) routed.push([{ ...operation, write: { facts: toOwn } }, scope]);
+  return routed;
+}
+
+/** True when a memory was stored under exactly `scope`: no field more, none less. */
+function sameScope(memory: Scope, scope: Scope): boolean {
+  return (
+    memory.userId === scope.userId &&
+    memory.agentId === scope.agentId &&
+    memory.runId === scope.runId &&
+    memory.appId === scope.appId
+  );
+}
+
+function uniqueById<M extends Memory>(memories: M[]): M[] {
+  const seen = new Set<string>();
+  return memories.filter((memory) => !seen.has(memory.id) && seen.add(memory.id));
 }
 
 /** Calls a user's hook: neither its throw nor its rejected promise may change the outcome (H3). */

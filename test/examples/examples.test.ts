@@ -164,7 +164,7 @@ describe('examples', { timeout: exampleTimeoutMs + 10_000 }, () => {
     expect(second?.body.messages[2].content).toBe('Any news about my refund?');
   });
 
-  it('planner-executor-agents: both get the shared memories, each its own and not the other’s', async () => {
+  it('planner-executor-agents: with `shared`, both get what the user is and prefers, each its own tasks and not the other’s', async () => {
     const fake = await fakeAnthropic();
     fake.respond = (body) =>
       systemText(body).startsWith('You plan trips')
@@ -184,14 +184,16 @@ describe('examples', { timeout: exampleTimeoutMs + 10_000 }, () => {
     expect(userText(booking ?? {})).toContain('Saturday: train to Lisbon'); // the executor got the plan
     const planner = systemText(planning ?? {});
     const executor = systemText(booking ?? {});
-    for (const shared of ['User is vegetarian.', 'User lives in Porto.']) {
+    // Told to the planner or to the executor: shared by both.
+    for (const shared of ['User is vegetarian.', 'User lives in Porto.', 'User prefers window seats on trains.']) {
       expect(planner).toContain(shared);
       expect(executor).toContain(shared);
     }
-    expect(planner).toContain('User prefers at most three activities a day.');
-    expect(planner).not.toContain('window seats');
-    expect(executor).toContain('User prefers window seats on trains.');
-    expect(executor).not.toContain('three activities');
+    // Each agent's task memory stays its own (what the user said, in their words, is shared).
+    expect(planner).toContain('User is working on a guidebook of Lisbon cafés.');
+    expect(planner).not.toContain('User is working on the expense report');
+    expect(executor).toContain('User is working on the expense report of their last train trip.');
+    expect(executor).not.toContain('User is working on a guidebook');
   });
 
   it('mem0-platform: the second conversation is given what mem0 extracted from the first', async () => {
