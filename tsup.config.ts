@@ -6,6 +6,7 @@ export const entries = {
   'mem0/index': 'src/stores/mem0/index.ts',
   'ai-sdk/index': 'src/ai-sdk/index.ts',
   'testing/index': 'src/testing/index.ts',
+  'testing/vitest/index': 'src/testing/vitest/index.ts',
   'postgres/index': 'src/stores/postgres/index.ts',
   'cli/index': 'src/cli/index.ts',
 };

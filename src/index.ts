@@ -8,6 +8,7 @@
  * @module
  */
 
+export { type CheckStoreOptions, checkStore } from './check-store.js';
 export {
   ExtractionError,
   InvalidOptionsError,
@@ -17,8 +18,10 @@ export {
   StoreTimeoutError,
 } from './core/errors.js';
 export type {
+  DebugOptions,
   ErrorContext,
   ErrorStage,
+  ScopeFunction,
   SearchEvent,
   SearchSettings,
   WithMemoryOptions,
@@ -61,7 +64,7 @@ export { type InMemoryStore, type InMemoryStoreOptions, inMemoryStore } from './
 export * from './stores/local/index.js';
 export { type ConsolidateOptions, type ConsolidateReport, consolidate } from './strategies/consolidate.js';
 export { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
-export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic/index.js';
 export type { CompleteFunction, ModelSource } from './strategies/extract/llm-client.js';
 export {
   type LlmExtractorOptions,
@@ -77,4 +80,19 @@ export {
   reconciliationPrompt,
 } from './strategies/extract/llm-extractor-prompts.js';
 export { type SystemPromptBuilderOptions, systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
+export {
+  type MemoryFileHandlers,
+  type MemoryToolCommands,
+  memoryToolHandlers,
+} from './tools/memory-file-handlers.js';
+export {
+  type ChatFunctionTool,
+  type ChatToolCall,
+  type MemoryToolName,
+  type OpenAIMemoryTools,
+  openaiMemoryTools,
+  type ResponsesFunctionCall,
+  type ResponsesFunctionTool,
+  type RunnableMemoryTool,
+} from './tools/openai-memory-tools.js';
 export { withMemory } from './with-memory.js';

@@ -2,6 +2,7 @@ import { InvalidOptionsError } from './core/errors.js';
 import { resolveOptions, type WithMemoryOptions } from './core/options.js';
 import { createPipeline, type MemoryPipeline } from './core/pipeline.js';
 import { redactSensitive } from './core/redact.js';
+import { markLookups } from './core/store-purpose.js';
 import type { MemoryStore } from './core/types.js';
 import { aliasWriteOwner } from './core/writeback.js';
 import { type AnthropicLike, wrapAnthropic } from './providers/anthropic.js';
@@ -9,9 +10,9 @@ import { type MemoryFunction, wrapFunction } from './providers/function.js';
 import { type OpenAILike, wrapOpenAI } from './providers/openai.js';
 import { localStore } from './stores/local/index.js';
 import { processTimeZone } from './strategies/extract/date-phrases.js';
-import { episodeOf } from './strategies/extract/episode.js';
+import { turnEpisodes } from './strategies/extract/episode.js';
 import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
-import { heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+import { heuristicExtractor } from './strategies/extract/heuristic/index.js';
 import { systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
 
 /**
@@ -46,20 +47,28 @@ export function withMemory<T extends object>(target: T, options: WithMemoryOptio
 
 /**
  * Validates `options` and puts the pipeline together with the default strategies and store.
- * `owner` is what `flushMemory` will be called with for this pipeline's writes.
+ * `owner` is what `flushMemory` will be called with for this pipeline's writes; `scopeOptional`
+ * lets the AI SDK middleware take the scope per call instead.
  */
-export function buildPipeline(options: WithMemoryOptions, owner: object): MemoryPipeline {
-  const resolved = resolveOptions(options);
+export function buildPipeline(
+  options: WithMemoryOptions | Omit<WithMemoryOptions, 'scope'>,
+  owner: object,
+  { scopeOptional = false } = {},
+): MemoryPipeline {
+  const resolved = resolveOptions(options, { scopeOptional });
   const store = resolved.store ?? defaultStore();
-  const { episodes = !store.extractsFacts, ...settings } = resolved;
+  const { episodes = !store.extractsFacts, replies = episodes, ...settings } = resolved;
   const timeZone = processTimeZone();
   return createPipeline(
     {
       ...settings,
       store,
       prompt: resolved.prompt ?? systemPromptBuilder(),
-      extract: resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor()),
-      episode: episodes ? (turn, extracted) => episodeOf(turn, extracted, timeZone) : undefined,
+      extract: markLookups(resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor())),
+      episode:
+        episodes || replies
+          ? (turn, extracted) => turnEpisodes(turn, extracted, { episodes, replies, timeZone })
+          : undefined,
       redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
     },
     owner,
@@ -70,7 +79,8 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
 // each time.
 let sharedDefaultStore: MemoryStore | undefined;
 
-function defaultStore(): MemoryStore {
+/** The process's default store, `localStore()`, opened on first use (shared with the memory tools). */
+export function defaultStore(): MemoryStore {
   sharedDefaultStore ??= localStore();
   return sharedDefaultStore;
 }

@@ -19,6 +19,7 @@ import { registerHistoryCommand } from './commands/history.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerListCommand } from './commands/list.js';
+import { registerMcpCommand } from './commands/mcp.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { dbFlag } from './open-store.js';
@@ -61,6 +62,7 @@ Run \`${programName} <command> --help\` for a command's options.`,
   registerImportCommand(program, io);
   registerStatsCommand(program, io);
   registerInspectCommand(program, io);
+  registerMcpCommand(program, io, version ?? '0.0.0');
 
   for (const command of program.commands) {
     const name = `${programName} ${command.name()}`;

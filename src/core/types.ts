@@ -246,6 +246,8 @@ export interface PromptInput {
   /** The token budget of the whole block. */
   maxTokens: number;
   now: Date;
+  /** The query the hits were found for (the user's last message), so a long memory can be shown by its part about it. */
+  query?: string;
 }
 
 /** Renders found memories as the block appended to the system prompt. */

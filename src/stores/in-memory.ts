@@ -27,6 +27,7 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
+import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 import { asksForTime } from './contextual-ranking.js';
 import {
   listSchema,
@@ -43,7 +44,6 @@ import {
   rankCandidates,
   rankingSettings,
 } from './local/ranking.js';
-import { restatementOverlap, searchTerms, terms } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {

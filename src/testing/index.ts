@@ -1,10 +1,13 @@
 /**
- * `with-memory/testing`: a mock store that records calls, and the conformance suite every store
- * must pass. `testStoreContract` needs `vitest` installed (a peer need of this entry only).
+ * `with-memory/testing`: a mock store that records calls, a recorder of what the model was shown,
+ * a mock mem0 client, and the store contract's checks. Needs no test framework, in ESM and
+ * CommonJS; `testStoreContract` (vitest) is in `with-memory/testing/vitest`.
  *
  * @module
  */
 
+export type { StorePurpose } from '../core/store-purpose.js';
+export { type MemoryBlockRecorder, recordMemoryBlocks } from './memory-blocks.js';
 export {
   createMockMem0Client,
   type MockMem0Call,
@@ -16,4 +19,4 @@ export {
   type MockMem0Seed,
 } from './mock-mem0-client.js';
 export { createMockStore, type MockSeed, type MockStore } from './mock-store.js';
-export { type MakeStore, type StoreContractCheck, storeContractChecks, testStoreContract } from './store-contract.js';
+export { type MakeStore, type StoreContractCheck, storeContractChecks } from './store-contract.js';

@@ -1,6 +1,6 @@
 /**
  * `createMockStore`: an in-memory store that records every search and add, so a test can assert
- * on what its code asked of memory.
+ * on what its code asked of memory. Needs no test framework.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { toInvalidOptionsError } from '../core/options.js';
 import { scopeSchema } from '../core/scope.js';
+import { currentStorePurpose, type StorePurpose } from '../core/store-purpose.js';
 import type { AddOptions, Memory, MemoryWrite, SearchOptions } from '../core/types.js';
 import { type InMemoryStore, inMemoryStore } from '../stores/in-memory.js';
 
@@ -16,8 +17,12 @@ export type MockSeed = Pick<Memory, 'text' | 'scope'> & Partial<Pick<Memory, 'ty
 
 /** A store for tests, with the calls it received. */
 export interface MockStore extends InMemoryStore {
-  /** Every search, in order, recorded before it ran (copies; `signal` is the caller's own). */
-  readonly searchCalls: Array<{ query: string; options: SearchOptions }>;
+  /**
+   * Every search, in order, recorded before it ran (copies; `signal` is the caller's own).
+   * `purpose` tells the wrapper's search for the prompt (`prompt`, one per user turn) from an
+   * extractor's look-ups while it writes the turn (`extract`).
+   */
+  readonly searchCalls: Array<{ query: string; options: SearchOptions; purpose: StorePurpose }>;
   /** Every add, in order, recorded before it ran (copies; `signal` is the caller's own). */
   readonly addCalls: Array<{ write: MemoryWrite; options: AddOptions }>;
   /** Forgets the recorded calls; the memories stay. */
@@ -41,8 +46,10 @@ const seedSchema = z.array(
  *
  * @example
  * const store = createMockStore([{ text: 'Prefers tea', type: 'preference', scope: { userId: 'u1' } }]);
- * // ... run the code under test with `store` ...
- * expect(store.searchCalls[0]?.options.scope).toEqual({ userId: 'u1' });
+ * // ... run the code under test with `store`, then let its writes finish:
+ * await flushMemory(store);
+ * const promptSearches = store.searchCalls.filter((call) => call.purpose === 'prompt');
+ * expect(promptSearches[0]?.options.scope).toEqual({ userId: 'u1' });
  */
 export function createMockStore(seed: MockSeed[] = []): MockStore {
   const parsed = seedSchema.safeParse(seed);
@@ -69,7 +76,7 @@ export function createMockStore(seed: MockSeed[] = []): MockStore {
     searchCalls,
     addCalls,
     async search(query, options) {
-      searchCalls.push({ query, options: copyOptions(options) });
+      searchCalls.push({ query, options: copyOptions(options), purpose: currentStorePurpose() });
       await seeded;
       return store.search(query, options);
     },

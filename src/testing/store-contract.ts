@@ -4,7 +4,8 @@
  * store with word search and one with embeddings (mem0) can both pass it. Optional methods are
  * feature-detected: a store without `get` skips only the parts that need `get`.
  *
- * `testStoreContract` registers the checks with vitest, a peer need of `with-memory/testing`.
+ * The checks need no test framework; `testStoreContract` of `with-memory/testing/vitest`
+ * registers them with vitest.
  *
  * @module
  */
@@ -12,7 +13,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, it } from 'vitest';
 import type { Memory, MemoryHit, MemoryStore, Scope } from '../core/types.js';
 
 /** Makes a fresh store for one check. */
@@ -24,7 +24,7 @@ export interface StoreContractCheck {
   run(makeStore: MakeStore): Promise<void>;
 }
 
-/** The checks of the store contract, for running them outside `testStoreContract`. */
+/** The checks of the store contract, for any test runner (each throws an `AssertionError` when it fails). */
 export const storeContractChecks: StoreContractCheck[] = [
   {
     name: 'add then search finds the memory, with a score between 0 and 1',
@@ -362,20 +362,6 @@ export const storeContractChecks: StoreContractCheck[] = [
       }),
   },
 ];
-
-/**
- * Registers the store contract as a vitest suite: one test per check, each with a fresh store
- * from `makeStore`.
- *
- * @example
- * import { testStoreContract } from 'with-memory/testing';
- * testStoreContract('redisStore', () => redisStore({ url }));
- */
-export function testStoreContract(name: string, makeStore: MakeStore): void {
-  describe(`${name} store contract`, () => {
-    for (const check of storeContractChecks) it(check.name, () => check.run(makeStore));
-  });
-}
 
 async function withStore(makeStore: MakeStore, run: (store: MemoryStore) => Promise<void>): Promise<void> {
   const store = await makeStore();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError, StoreError } from '../../src/core/errors.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { terms, wordOverlap } from '../../src/stores/text-terms.js';
-import { testStoreContract } from '../../src/testing/store-contract.js';
+import { testStoreContract } from '../../src/testing/vitest/index.js';
+import { terms, wordOverlap } from '../../src/text/text-terms.js';
 import { describeInputRules } from './store-behaviour.js';
 
 testStoreContract('inMemoryStore', () => inMemoryStore());

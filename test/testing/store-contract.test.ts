@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { scopeKey } from '../../src/core/scope.js';
 import type { MemoryHit, MemoryStore, Scope } from '../../src/core/types.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { storeContractChecks, testStoreContract } from '../../src/testing/store-contract.js';
+import { storeContractChecks } from '../../src/testing/store-contract.js';
+import { testStoreContract } from '../../src/testing/vitest/index.js';
 
 // A store with only the two required methods passes every check that does not need the others.
 testStoreContract('search-and-add-only', () => {

@@ -53,12 +53,32 @@ export interface ConnectionSettings {
 const blockingWaitMs = 100;
 const maxCachedStatements = 500;
 
+/**
+ * better-sqlite3 without a native build for this Node: its install script did not run (npm 11
+ * runs install scripts only once approved, pnpm before `pnpm approve-builds`, `--ignore-scripts`)
+ * or it was built for another Node version.
+ */
+function isMissingNativeBuild(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /bindings file|better_sqlite3\.node|NODE_MODULE_VERSION|invalid ELF header/i.test(message);
+}
+
+function nativeBuildError(error: unknown): CannotOpen {
+  const cause = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return new CannotOpen(
+    `better-sqlite3, which the local store needs, has no native build for this Node (${cause}): its install script did not run (npm 11 runs install scripts only once approved, pnpm only after \`pnpm approve-builds\`, or --ignore-scripts was given), or it was built for another Node version. Fix: \`npm rebuild better-sqlite3\` (with npm 11, \`npm install-scripts approve better-sqlite3\` first), or \`pnpm approve-builds\` then \`pnpm rebuild better-sqlite3\`; or pass another store.`,
+    { cause: error },
+  );
+}
+
 /** Loads better-sqlite3, opens `path` (creating its folder), and brings its schema up to date. */
 export async function openConnection(path: string, settings: ConnectionSettings): Promise<Connection> {
   // Loaded here, not at import, so that importing with-memory never loads the native module.
   const { default: Database } = await import('better-sqlite3').catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw nativeBuildError(error);
     throw new CannotOpen(
-      `better-sqlite3, which the local store needs, could not be loaded (${(error as Error)?.message ?? error}); install it, or run \`npm rebuild better-sqlite3\` for this Node version.`,
+      `better-sqlite3, which the local store needs, is not installed (${(error as Error).message.split('\n')[0]}); run \`npm install better-sqlite3\`, or pass another store.`,
       { cause: error },
     );
   });
@@ -73,7 +93,13 @@ export async function openConnection(path: string, settings: ConnectionSettings)
       );
     }
   }
-  const db = new Database(path, { timeout: Math.min(blockingWaitMs, settings.busyTimeoutMs) });
+  let db: BetterSqlite3.Database;
+  try {
+    db = new Database(path, { timeout: Math.min(blockingWaitMs, settings.busyTimeoutMs) });
+  } catch (error) {
+    // better-sqlite3 loads its native build here, not at import: a missing build fails here.
+    throw isMissingNativeBuild(error) ? nativeBuildError(error) : error;
+  }
   const retrying = <T>(work: () => T) => retryWhileBusy(work, settings.busyTimeoutMs);
   try {
     // Read-only checks first: a file this code cannot read must not be touched. One read

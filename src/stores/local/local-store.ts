@@ -26,6 +26,7 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import { terms } from '../../text/text-terms.js';
 import {
   listSchema,
   metadataSchema,
@@ -34,7 +35,6 @@ import {
   validate,
   validateWrite,
 } from '../kernel/store-input.js';
-import { terms } from '../text-terms.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
 import { type Embedder, embedForWrite, embedTexts } from './embeddings.js';
@@ -713,8 +713,8 @@ function closedError(operation: StoreOperation): StoreError {
 
 /** Every failure as a `StoreError` that says what to do, without memory text in its message. */
 function toStoreError(error: unknown, operation: StoreOperation, path: string): StoreError {
-  if (error instanceof StoreError) return error;
-  if (error instanceof InvalidOptionsError) {
+  if (StoreError.isInstance(error)) return error;
+  if (InvalidOptionsError.isInstance(error)) {
     return new StoreError(`The local store's ${operation} was given invalid input: ${error.message}`, {
       store: storeName,
       operation,

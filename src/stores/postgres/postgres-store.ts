@@ -25,6 +25,7 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import { terms } from '../../text/text-terms.js';
 import { listSchema, metadataSchema, patchSchema, validate, validateWrite } from '../kernel/store-input.js';
 import { contentHash, prepareFact } from '../local/add-facts.js';
 import { type Embedder, embedForWrite } from '../local/embeddings.js';
@@ -40,7 +41,6 @@ import {
 } from '../local/jsonl.js';
 import { type ExportOptions, type ImportResult, searchRequest } from '../local/local-store.js';
 import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
-import { terms } from '../text-terms.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
 import { indexableTerms } from './indexable-terms.js';
@@ -657,12 +657,12 @@ const retryableStates = /^(08|40|53|57P|55P03)/;
 
 /** Every failure as a `StoreError` that says what to do, without memory text in its message. */
 function toStoreError(error: unknown, operation: StoreOperation): StoreError {
-  if (error instanceof StoreError) return error;
+  if (StoreError.isInstance(error)) return error;
   const as = (message: string, retryable: boolean) =>
     new StoreError(message, { store: storeName, operation, retryable, cause: error });
   if (error instanceof NewerSchema)
     return new StoreError(error.message, { store: storeName, operation: 'open', retryable: false, cause: error });
-  if (error instanceof InvalidOptionsError)
+  if (InvalidOptionsError.isInstance(error))
     return as(`The PostgreSQL store's ${operation} was given invalid input: ${error.message}`, false);
   if (error instanceof ImportLineError) return as(error.message, false);
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { localStore } from '../../../src/stores/local/index.js';
-import { testStoreContract } from '../../../src/testing/store-contract.js';
+import { testStoreContract } from '../../../src/testing/vitest/index.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'with-memory-contract-'));
 let count = 0;

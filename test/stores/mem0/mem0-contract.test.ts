@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { mem0Store } from '../../../src/stores/mem0/index.js';
 import { createMockMem0Client } from '../../../src/testing/mock-mem0-client.js';
-import { testStoreContract } from '../../../src/testing/store-contract.js';
+import { testStoreContract } from '../../../src/testing/vitest/index.js';
 import { connectMemoryClient, type FakeMem0, startFakeMem0 } from '../../fakes/mem0-server.js';
 import { createOssMemory } from './oss-memory.js';
 

@@ -1,5 +1,5 @@
 import { postgresStore } from '../../../src/stores/postgres/index.js';
-import { testStoreContract } from '../../../src/testing/store-contract.js';
+import { testStoreContract } from '../../../src/testing/vitest/index.js';
 import { pgliteDatabase, serverDatabase } from './databases.js';
 
 const server = serverDatabase('contract');
