@@ -226,6 +226,7 @@ describe('postgresStore options and schema', () => {
     frozenPool.on('error', () => undefined);
     const connect = frozenPool.connect.bind(frozenPool);
     let reachedInsert: () => void = () => undefined;
+    let armed = false;
     const inside = new Promise<void>((resolve) => {
       reachedInsert = resolve;
     });
@@ -236,7 +237,7 @@ describe('postgresStore options and schema', () => {
         const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
         return Object.assign(client, {
           query(text: string, values?: unknown[]) {
-            if (text.includes('INSERT INTO') && text.includes('.memories')) {
+            if (armed && text.includes('INSERT INTO') && text.includes('.memories')) {
               reachedInsert();
               return new Promise(() => {});
             }
@@ -246,6 +247,9 @@ describe('postgresStore options and schema', () => {
       },
     });
     const frozen = postgresStore({ pool: frozenPool, schema: own, lockTimeoutMs: 1500 });
+    // Opened (the schema made) first: the writer freezes in its add, not in the migration.
+    await frozen.vectorStorage();
+    armed = true;
     void frozen.add({ facts: [{ text: 'Never committed' }] }, { scope });
     await inside;
 
