@@ -226,6 +226,7 @@ describe('postgresStore options and schema', () => {
     frozenPool.on('error', () => undefined);
     const connect = frozenPool.connect.bind(frozenPool);
     let reachedInsert: () => void = () => undefined;
+    let armed = false;
     const inside = new Promise<void>((resolve) => {
       reachedInsert = resolve;
     });
@@ -236,7 +237,7 @@ describe('postgresStore options and schema', () => {
         const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
         return Object.assign(client, {
           query(text: string, values?: unknown[]) {
-            if (text.includes('INSERT INTO') && text.includes('.memories')) {
+            if (armed && text.includes('INSERT INTO') && text.includes('.memories')) {
               reachedInsert();
               return new Promise(() => {});
             }
@@ -246,6 +247,9 @@ describe('postgresStore options and schema', () => {
       },
     });
     const frozen = postgresStore({ pool: frozenPool, schema: own, lockTimeoutMs: 1500 });
+    // Opened (the schema made) first: the writer freezes in its add, not in the migration.
+    await frozen.vectorStorage();
+    armed = true;
     void frozen.add({ facts: [{ text: 'Never committed' }] }, { scope });
     await inside;
 
@@ -266,6 +270,29 @@ describe('postgresStore options and schema', () => {
     expect((await other.list({ scope })).map((memory) => memory.text)).toEqual(['Waits its turn']);
     void frozenPool.end();
   }, 30_000);
+
+  // L12
+  it('imports all or nothing: a line refused after 1,000 good ones leaves the store as it was', async () => {
+    const store = track(postgresStore({ pool: server.pool, schema: server.schema() }));
+    const [taken] = await store.add({ facts: [{ text: 'Belongs to someone else' }] }, { scope: { userId: 'other' } });
+    const line = (id: string, index: number) =>
+      JSON.stringify({
+        id,
+        text: `Imported note ${index}`,
+        scope: user,
+        metadata: {},
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:00:00.000Z',
+      });
+    const lines = Array.from({ length: 1200 }, (_, index) => line(`note-${index}`, index));
+    lines[1099] = line(taken?.id ?? '', 1099);
+    const error = await store.import(lines.map((text) => `${text}\n`)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(/Line 1100 of the import has the id of a memory of another scope/);
+    expect(await store.list({ scope: user })).toEqual([]);
+    expect(await store.get('note-0')).toBeNull();
+    expect(await store.import(lines.slice(0, 1099).map((text) => `${text}\n`))).toMatchObject({ added: 1099 });
+  });
 
   it('reports an unreachable server as a retryable StoreError', async () => {
     const pg = (await import('pg')).default;
