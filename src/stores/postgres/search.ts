@@ -291,9 +291,10 @@ async function readScope(
            FROM ${tables.schema}.memory_terms AS p WHERE p.scope_key = scopes.scope_key AND p.term = t.term
            ORDER BY p.seq LIMIT ${sample}) AS p ORDER BY p.seq LIMIT ${sample}))
          FROM unnest(${params.add([...new Set(queryTerms)])}::text[]) AS t(term)) END AS postings, whole.*
-     FROM totals LEFT JOIN LATERAL (SELECT m.seq::float8 AS seq, cardinality(m.terms) AS length,
+     FROM totals LEFT JOIN (SELECT m.seq::float8 AS seq, cardinality(m.terms) AS length,
          ${milliseconds('updated_at')} AS updated_at, ${columns.join(', ')}${vector}
-       FROM ${tables.schema}.memories AS m WHERE totals.size <= ${scanLimit} AND ${visibleCondition(params, request)}) AS whole
+       FROM ${tables.schema}.memories AS m
+       WHERE (SELECT totals.size FROM totals) <= ${scanLimit} AND ${visibleCondition(params, request)}) AS whole
        ON true
      ORDER BY whole.seq`,
     params.values,
