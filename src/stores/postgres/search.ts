@@ -94,11 +94,11 @@ export async function searchMemories(
   request: SearchRequest,
 ): Promise<MemoryHit[]> {
   if (request.limit <= 0) return [];
-  const totals = await scopeTotals(db, tables, request);
+  const { totals, rows } = await readScope(db, tables, request);
   if (totals.size === 0) return [];
   const best: Ranked[] =
     totals.size <= scanLimit
-      ? await rankWholeScope(db, tables, query, request)
+      ? rankWholeScope(query, request, rows)
       : await rankLargeScope(db, tables, query, request, totals);
   if (best.length === 0) return [];
 
@@ -124,26 +124,8 @@ export async function searchMemories(
 }
 
 /** Ranks a small scope read whole, in write order: every visible memory is a candidate, and neighbours count. */
-async function rankWholeScope(db: Database, tables: StoreTables, query: string, request: SearchRequest) {
-  const { queryTerms, queryVector } = request;
-  const params = parameters();
-  const wanted = `${params.add(queryTerms)}::text[]`;
-  const vector = queryVector
-    ? `, ${similarity(tables.vectors, vectorValue(params, tables.vectors, queryVector), queryVector.length)} AS similarity`
-    : '';
-  const columns = [
-    'm.terms AS terms',
-    ...hitColumns.map((column) => `m.${column} AS ${column}`),
-    'm.metadata::text AS metadata',
-    `${milliseconds('created_at')} AS created_at`,
-    `${milliseconds('expires_at')} AS expires_at`,
-  ].map((column) => `CASE WHEN m.terms && ${wanted} THEN ${column.replace(/ AS (\w+)$/, ' END AS $1')}`);
-  const rows = await db.query<CandidateRow>(
-    `SELECT m.seq::float8 AS seq, cardinality(m.terms) AS length, ${milliseconds('updated_at')} AS updated_at,
-       ${columns.join(', ')}${vector}
-     FROM ${tables.schema}.memories AS m WHERE ${visibleCondition(params, request)} ORDER BY m.seq`,
-    params.values,
-  );
+function rankWholeScope(query: string, request: SearchRequest, rows: CandidateRow[]) {
+  const { queryTerms } = request;
   const documentFrequency = new Map<string, number>();
   const queried = new Set(queryTerms);
   for (const row of rows) {
@@ -272,27 +254,59 @@ function inScope(params: Parameters, request: SearchRequest): string {
 }
 
 /**
- * The scope's size and length, from `scope_stats`, and each distinct query term's oldest memories
- * of the scope (up to `termPostingLimit + 1`): one index range of `memory_terms` per exact scope.
+ * The scope's size and length, from `scope_stats`, in one statement with either the whole scope
+ * (at most `scanLimit` memories: each row's length, and the columns of the rows that hold a query
+ * term, found by the GIN-indexable `terms && query` test evaluated on the row) or, for a larger
+ * scope, each distinct query term's oldest memories in it (up to `termPostingLimit + 1`: one index
+ * range of `memory_terms` per exact scope).
  */
-async function scopeTotals(db: Database, tables: StoreTables, request: SearchRequest): Promise<ScopeTotals> {
+async function readScope(
+  db: Database,
+  tables: StoreTables,
+  request: SearchRequest,
+): Promise<{ totals: ScopeTotals; rows: CandidateRow[] }> {
+  const { queryTerms, queryVector } = request;
   const params = parameters();
   const sample = rankingSettings.termPostingLimit + 1;
-  const [row] = await db.query<{ size: number; terms: number; postings: Record<string, number[]> | null }>(
+  const wanted = `${params.add(queryTerms)}::text[]`;
+  const vector = queryVector
+    ? `, ${similarity(tables.vectors, vectorValue(params, tables.vectors, queryVector), queryVector.length)} AS similarity`
+    : '';
+  const columns = [
+    'm.terms AS terms',
+    ...hitColumns.map((column) => `m.${column} AS ${column}`),
+    'm.metadata::text AS metadata',
+    `${milliseconds('created_at')} AS created_at`,
+    `${milliseconds('expires_at')} AS expires_at`,
+  ].map((column) => `CASE WHEN m.terms && ${wanted} THEN ${column.replace(/ AS (\w+)$/, ' END AS $1')}`);
+  const rows = await db.query<
+    CandidateRow & { scope_size: number; scope_terms: number; postings: Record<string, number[]> | null }
+  >(
     `WITH scopes AS MATERIALIZED (SELECT m.scope_key, m.memories, m.terms FROM ${tables.schema}.scope_stats AS m
-       WHERE ${scopeCondition(params, request.scope)} AND m.memories > 0)
-     SELECT (SELECT coalesce(sum(scopes.memories), 0) FROM scopes)::float8 AS size,
-       (SELECT coalesce(sum(scopes.terms), 0) FROM scopes)::float8 AS terms,
+       WHERE ${scopeCondition(params, request.scope)} AND m.memories > 0),
+     totals AS (SELECT coalesce(sum(scopes.memories), 0)::float8 AS size, coalesce(sum(scopes.terms), 0)::float8 AS terms
+       FROM scopes)
+     SELECT totals.size AS scope_size, totals.terms AS scope_terms, CASE WHEN totals.size > ${scanLimit} THEN
        (SELECT json_object_agg(t.term, ARRAY(SELECT p.seq::float8 FROM scopes, LATERAL (SELECT p.seq
            FROM ${tables.schema}.memory_terms AS p WHERE p.scope_key = scopes.scope_key AND p.term = t.term
            ORDER BY p.seq LIMIT ${sample}) AS p ORDER BY p.seq LIMIT ${sample}))
-         FROM unnest(${params.add([...new Set(request.queryTerms)])}::text[]) AS t(term)) AS postings`,
+         FROM unnest(${params.add([...new Set(queryTerms)])}::text[]) AS t(term)) END AS postings, whole.*
+     FROM totals LEFT JOIN (SELECT m.seq::float8 AS seq, cardinality(m.terms) AS length,
+         ${milliseconds('updated_at')} AS updated_at, ${columns.join(', ')}${vector}
+       FROM ${tables.schema}.memories AS m
+       WHERE (SELECT totals.size FROM totals) <= ${scanLimit} AND ${visibleCondition(params, request)}) AS whole
+       ON true
+     ORDER BY whole.seq`,
     params.values,
   );
+  const [first] = rows;
   return {
-    size: row?.size ?? 0,
-    terms: row?.terms ?? 0,
-    postings: new Map(Object.entries(row?.postings ?? {})),
+    totals: {
+      size: first?.scope_size ?? 0,
+      terms: first?.scope_terms ?? 0,
+      postings: new Map(Object.entries(first?.postings ?? {})),
+    },
+    rows: rows.filter((row) => row.seq !== null),
   };
 }
 

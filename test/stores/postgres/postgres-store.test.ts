@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generateWorkload } from '../../../bench/store.js';
 import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
+import { localStore } from '../../../src/stores/local/index.js';
 import {
   type Embedder,
   type PostgresPool,
@@ -418,3 +420,38 @@ it('finds by meaning alone in a scope larger than the scan limit, on real[] and 
     );
   }
 }, 120_000);
+
+it('ranks a scope larger than the scan limit as the local store does: same hits, same scores', async () => {
+  // The store benchmark's workload: restatements, common and rare words, numbers, time questions.
+  const { users, queries } = generateWorkload({ count: 5000, memoriesPerUser: 5000, queryCount: 40 });
+  const [only] = users;
+  if (!only) throw new Error('the workload has no user');
+  const directory = mkdtempSync(join(tmpdir(), 'with-memory-large-scope-'));
+  const local = localStore({ path: join(directory, 'memory.db') });
+  const own = server.schema();
+  const postgres = track(postgresStore({ pool: server.pool, schema: own }));
+  try {
+    for (let index = 0; index < only.facts.length; index += 250) {
+      const facts = only.facts.slice(index, index + 250);
+      await local.add({ facts }, { scope: only.scope });
+      await postgres.add({ facts }, { scope: only.scope });
+    }
+    const { rows } = await server.pool.query(`SELECT count(*)::integer AS stored FROM "${own}".memories`);
+    expect(rows[0]?.stored).toBeGreaterThan(2000);
+    const asked = [...queries.map((question) => question.query), 'what happened last week with Bruno'];
+    for (const query of asked) {
+      const [fromPostgres, fromLocal] = await Promise.all(
+        [postgres, local].map((store) => store.search(query, { scope: only.scope, limit: 8 })),
+      );
+      expect(
+        fromPostgres?.map((hit) => hit.text),
+        query,
+      ).toEqual(fromLocal?.map((hit) => hit.text));
+      for (const [index, hit] of (fromPostgres ?? []).entries())
+        expect(hit.score, query).toBeCloseTo(fromLocal?.[index]?.score ?? -1, 5);
+    }
+  } finally {
+    await local.close?.();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}, 300_000);
