@@ -182,7 +182,7 @@ async function runConfig(
         memories += stored.length;
         episodes += stored.filter((memory) => memory.type === 'episode').length;
       }
-      const askers = [...scopes.values()].map((scope) => asker(store, scope, maxTokens));
+      const askers = [...scopes.values()].map((scope) => asker(store, scope, { maxTokens }));
       for (const question of conversation.questions) {
         const blocks = await Promise.all(askers.map((ask) => ask(question.question)));
         const block = blocks.filter(Boolean).join('\n');
@@ -261,15 +261,23 @@ async function ingest(
   if (errors.length > 0) throw new Error(`memory errors during ingest: ${errors.slice(0, 3).join('; ')}`);
 }
 
-/** Asks a question read-only under one scope; resolves with the memory block the model would get. */
-function asker(store: MemoryStore, scope: Scope, maxTokens: number): (question: string) => Promise<string> {
+/**
+ * Asks a question read-only under one scope, with `search` options and the clock `now`; resolves
+ * with the memory block the model would get.
+ */
+export function asker(
+  store: MemoryStore,
+  scope: Scope,
+  search: WithMemoryOptions['search'],
+  now?: () => Date,
+): (question: string) => Promise<string> {
   let seen = '';
   const ask = withMemory(
     async ({ system }: MemoryFunctionRequest) => {
       seen = system ?? '';
       return '';
     },
-    { scope, store, mode: 'read-only', search: { maxTokens } },
+    { scope, store, mode: 'read-only', ...(search && { search }), ...(now && { now }) },
   );
   return async (question) => {
     seen = '';
@@ -278,7 +286,8 @@ function asker(store: MemoryStore, scope: Scope, maxTokens: number): (question: 
   };
 }
 
-async function listAll(store: MemoryStore, scope: Scope) {
+/** Every memory of a scope, page by page. */
+export async function listAll(store: MemoryStore, scope: Scope) {
   const all = [];
   for (let offset = 0; ; offset += 1000) {
     const page = (await store.list?.({ scope, limit: 1000, offset })) ?? [];

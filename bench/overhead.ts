@@ -8,9 +8,12 @@
  * @module
  */
 
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { MemoryStore } from '../src/core/types.js';
 import { flushMemory } from '../src/core/writeback.js';
 import type { MemoryFunction } from '../src/providers/function.js';
@@ -32,6 +35,22 @@ export interface OverheadBenchOptions {
   addMs?: number;
   /** Calls per store for the CPU cost, with every delay at zero. @default 2000 */
   cpuCalls?: number;
+  /** Wrappers created (each used for one call) before the wrapper-scaling row's timed calls. @default 10000 */
+  wrappers?: number;
+  /** Timed calls per process of the wrapper-scaling row. @default 2000 */
+  scalingCalls?: number;
+  /** Rounds (a fresh process and one after the wrappers each) of the wrapper-scaling row. @default 3 */
+  scalingRounds?: number;
+}
+
+/** Per-call time of a process that created many wrappers beside a fresh process (H1). */
+export interface WrapperScalingRow {
+  wrappers: number;
+  /** Median over the rounds, in microseconds per call. */
+  freshMicrosPerCall: number;
+  afterWrappersMicrosPerCall: number;
+  /** after / fresh; 1 means the wrappers created cost nothing to later calls. */
+  ratio: number;
 }
 
 /** Latency of one mode, in ms. */
@@ -60,6 +79,7 @@ export interface OverheadBenchResult {
   cpuMicrosPerCallReadOnly: Record<string, number>;
   /** Why a store's CPU cost could not be measured, if it could not. */
   errors?: Record<string, string>;
+  wrapperScaling: WrapperScalingRow;
 }
 
 /** Rounds of the CPU measurement per store and mode. */
@@ -145,7 +165,16 @@ const latency = (times: number[]): LatencyRow => ({
  * console.log(result.ratioBackground);
  */
 export async function runOverheadBench(options: OverheadBenchOptions = {}): Promise<OverheadBenchResult> {
-  const { calls = 40, modelMs = 100, searchMs = 20, addMs = 300, cpuCalls = 2000 } = options;
+  const {
+    calls = 40,
+    modelMs = 100,
+    searchMs = 20,
+    addMs = 300,
+    cpuCalls = 2000,
+    wrappers = 10_000,
+    scalingCalls = 2000,
+    scalingRounds = 3,
+  } = options;
   const scope = { userId: 'bench-overhead' };
   const model = fakeModel(modelMs);
 
@@ -188,7 +217,7 @@ export async function runOverheadBench(options: OverheadBenchOptions = {}): Prom
   const result: OverheadBenchResult = {
     benchmark: 'overhead',
     date: new Date().toISOString(),
-    settings: { calls, modelMs, searchMs, addMs, cpuCalls },
+    settings: { calls, modelMs, searchMs, addMs, cpuCalls, wrappers, scalingCalls, scalingRounds },
     raw: latency(raw),
     search: latency(searchTimes),
     background: latency(modes.background),
@@ -197,6 +226,7 @@ export async function runOverheadBench(options: OverheadBenchOptions = {}): Prom
     ratioAwait: round(percentile(modes.await, 50) / base, 3),
     cpuMicrosPerCall,
     cpuMicrosPerCallReadOnly,
+    wrapperScaling: await wrapperScaling(wrappers, scalingCalls, scalingRounds),
   };
   if (Object.keys(errors).length > 0) result.errors = errors;
   return result;
@@ -246,6 +276,38 @@ async function cpuCost(kind: 'memory' | 'local', calls: number, write: 'backgrou
   }
 }
 
+const run = promisify(execFile);
+const scalingScript = fileURLToPath(new URL('./wrapper-scaling.ts', import.meta.url));
+
+/** Microseconds per call in a new process that first created `wrappers` wrappers. */
+async function callTimeAfter(wrappers: number, calls: number): Promise<number> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', scalingScript, String(wrappers), String(calls)], {
+    maxBuffer: 1024 * 1024,
+  });
+  return (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { microsPerCall: number }).microsPerCall;
+}
+
+/**
+ * H1: per-call time after `wrappers` wrappers were created, beside a fresh process; rounds of
+ * both alternated (a neighbour's burst on a shared machine hits both), medians compared.
+ */
+async function wrapperScaling(wrappers: number, calls: number, rounds: number): Promise<WrapperScalingRow> {
+  const fresh: number[] = [];
+  const after: number[] = [];
+  for (let index = 0; index < rounds; index += 1) {
+    fresh.push(await callTimeAfter(0, calls));
+    after.push(await callTimeAfter(wrappers, calls));
+  }
+  const freshMicrosPerCall = round(percentile(fresh, 50), 1);
+  const afterWrappersMicrosPerCall = round(percentile(after, 50), 1);
+  return {
+    wrappers,
+    freshMicrosPerCall,
+    afterWrappersMicrosPerCall,
+    ratio: round(afterWrappersMicrosPerCall / freshMicrosPerCall, 3),
+  };
+}
+
 /** The result as tables. */
 export function formatOverheadResult(result: OverheadBenchResult): string {
   const { settings } = result;
@@ -272,6 +334,14 @@ export function formatOverheadResult(result: OverheadBenchResult): string {
     ]),
   );
   const failed = Object.entries(result.errors ?? {}).map(([store, message]) => `${store}: not measured (${message})`);
+  const scaling = result.wrapperScaling;
+  const scalingTable = markdownTable(
+    ['process', 'µs per call', 'ratio'],
+    [
+      ['fresh', scaling.freshMicrosPerCall, 1],
+      [`after ${scaling.wrappers} wrappers created`, scaling.afterWrappersMicrosPerCall, scaling.ratio],
+    ],
+  );
   return [
     `Overhead: model ${settings.modelMs} ms, store search ${settings.searchMs} ms, add ${settings.addMs} ms, ${settings.calls} calls per mode`,
     '',
@@ -281,5 +351,9 @@ export function formatOverheadResult(result: OverheadBenchResult): string {
     '',
     cpuTable,
     ...failed,
+    '',
+    `Wrapper scaling: ${settings.scalingCalls} calls of one wrapper (in-memory store, model answers at once, writes flushed), in a fresh process and in one that first created ${settings.wrappers} wrappers each used for one call; median of ${settings.scalingRounds} alternated rounds`,
+    '',
+    scalingTable,
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <overhead|locomo|store|all> [options]`: runs a benchmark, prints its tables and
+ * `npm run bench -- <overhead|server|locomo|e2e|longmemeval|store|all> [options]`: runs a benchmark, prints its tables and
  * writes its JSON (`--json <file>`, by default `bench/results/<name>.json`).
  *
  * @module
@@ -13,12 +13,20 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { type E2eConfig, type E2eStore, e2eConfigs, e2eStores, formatE2eResult, runE2eBench } from './e2e.js';
 import { defaultLocomoPath, formatLocomoResult, type LocomoBenchResult, runLocomoBench } from './locomo.js';
 import {
+  defaultLongMemEvalPath,
+  formatLongMemEvalResult,
+  type LongMemEvalConfig,
+  longMemEvalConfigs,
+  runLongMemEvalBench,
+} from './longmemeval.js';
+import {
   type BenchEmbedderName,
   type BenchStoreKind,
   benchEmbedderNames,
   benchStoreKinds,
 } from './open-bench-store.js';
 import { formatOverheadResult, runOverheadBench } from './overhead.js';
+import { formatServerResult, runServerBench, type ServerBenchOptions } from './server.js';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDirectory = join(repositoryRoot, 'bench', 'results');
@@ -67,6 +75,14 @@ async function overhead(options: { json?: string; calls?: number; cpuCalls?: num
   });
   console.log(formatOverheadResult(result));
   writeJson(options.json ?? join(resultsDirectory, 'overhead.json'), 'overhead', result);
+  return result;
+}
+
+async function server(options: ServerBenchOptions & { json?: string }): Promise<object> {
+  const { json, ...settings } = options;
+  const result = await runServerBench(settings);
+  console.log(formatServerResult(result));
+  writeJson(json ?? join(resultsDirectory, 'server.json'), 'server', result);
   return result;
 }
 
@@ -131,6 +147,33 @@ async function e2e(options: E2eCliOptions): Promise<object> {
   return result;
 }
 
+interface LongMemEvalCliOptions {
+  json?: string;
+  data: string;
+  configs?: string[];
+  store: E2eStore;
+  perType?: number;
+  ids?: string[];
+}
+
+async function longMemEval(options: LongMemEvalCliOptions): Promise<object> {
+  const unknown = (options.configs ?? []).filter(
+    (config) => !(longMemEvalConfigs as readonly string[]).includes(config),
+  );
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown configuration ${unknown.join(', ')}; use ${longMemEvalConfigs.join(', ')}`);
+  const result = await runLongMemEvalBench({
+    dataPath: resolve(repositoryRoot, options.data),
+    store: options.store,
+    ...(options.configs === undefined ? {} : { configs: options.configs as LongMemEvalConfig[] }),
+    ...(options.perType === undefined ? {} : { perType: options.perType }),
+    ...(options.ids === undefined ? {} : { questionIds: options.ids }),
+  });
+  console.log(formatLongMemEvalResult(result));
+  writeJson(options.json ?? join(resultsDirectory, 'longmemeval.json'), 'longmemeval', result);
+  return result;
+}
+
 async function store(options: {
   json?: string;
   sizes?: number[];
@@ -185,6 +228,19 @@ program
     await overhead(options);
   });
 
+program
+  .command('server')
+  .description('one process, many users: a loopback HTTP server without memory, wrapped once, wrapped per request')
+  .option('--json <file>', 'write the results to this file (default bench/results/server.json)')
+  .option('--requests <n>', 'requests per mode and round', positiveInteger)
+  .option('--users <n>', 'distinct users', positiveInteger)
+  .option('--concurrency <n>', 'clients at once', positiveInteger)
+  .option('--rounds <n>', 'alternated rounds of every mode', positiveInteger)
+  .addOption(new Option('--store <store>', 'the store').choices(['local', 'memory']))
+  .action(async (options: ServerBenchOptions & { json?: string }) => {
+    await server(options);
+  });
+
 withLocomoData(
   program
     .command('locomo')
@@ -214,6 +270,23 @@ withLocomoData(
   .option('--max-tokens <n>', "token budget of each speaker's block", positiveInteger, 400)
   .action(async (options: E2eCliOptions) => {
     await e2e(options);
+  });
+
+program
+  .command('longmemeval')
+  .description("what withMemory remembers of one user's long chat history (LongMemEval): answer words in the block")
+  .option('--json <file>', 'write the results to this file (default bench/results/longmemeval.json)')
+  .option(
+    '--data <file>',
+    'the LongMemEval file, .jsonl or .jsonl.gz (relative to the repository)',
+    defaultLongMemEvalPath,
+  )
+  .option('--configs <list>', `comma-separated configurations: ${longMemEvalConfigs.join(',')}`, nameList)
+  .addOption(new Option('--store <store>', 'the store each question gets').choices(e2eStores).default('local'))
+  .option('--per-type <n>', 'only the first n scored questions of each type', positiveInteger)
+  .option('--ids <list>', 'only these question ids', nameList)
+  .action(async (options: LongMemEvalCliOptions) => {
+    await longMemEval(options);
   });
 
 program

@@ -18,8 +18,10 @@ export {
   StoreTimeoutError,
 } from './core/errors.js';
 export type {
+  DebugOptions,
   ErrorContext,
   ErrorStage,
+  ScopeFunction,
   SearchEvent,
   SearchSettings,
   WithMemoryOptions,
@@ -62,7 +64,7 @@ export { type InMemoryStore, type InMemoryStoreOptions, inMemoryStore } from './
 export * from './stores/local/index.js';
 export { type ConsolidateOptions, type ConsolidateReport, consolidate } from './strategies/consolidate.js';
 export { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
-export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+export { type HeuristicExtractorOptions, heuristicExtractor } from './strategies/extract/heuristic/index.js';
 export type { CompleteFunction, ModelSource } from './strategies/extract/llm-client.js';
 export {
   type LlmExtractorOptions,

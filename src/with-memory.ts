@@ -10,9 +10,9 @@ import { type MemoryFunction, wrapFunction } from './providers/function.js';
 import { type OpenAILike, wrapOpenAI } from './providers/openai.js';
 import { localStore } from './stores/local/index.js';
 import { processTimeZone } from './strategies/extract/date-phrases.js';
-import { episodeOf } from './strategies/extract/episode.js';
+import { turnEpisodes } from './strategies/extract/episode.js';
 import { exchangeExtractor } from './strategies/extract/exchange-extractor.js';
-import { heuristicExtractor } from './strategies/extract/heuristic-extractor.js';
+import { heuristicExtractor } from './strategies/extract/heuristic/index.js';
 import { systemPromptBuilder } from './strategies/prompt/system-prompt-builder.js';
 
 /**
@@ -47,12 +47,17 @@ export function withMemory<T extends object>(target: T, options: WithMemoryOptio
 
 /**
  * Validates `options` and puts the pipeline together with the default strategies and store.
- * `owner` is what `flushMemory` will be called with for this pipeline's writes.
+ * `owner` is what `flushMemory` will be called with for this pipeline's writes; `scopeOptional`
+ * lets the AI SDK middleware take the scope per call instead.
  */
-export function buildPipeline(options: WithMemoryOptions, owner: object): MemoryPipeline {
-  const resolved = resolveOptions(options);
+export function buildPipeline(
+  options: WithMemoryOptions | Omit<WithMemoryOptions, 'scope'>,
+  owner: object,
+  { scopeOptional = false } = {},
+): MemoryPipeline {
+  const resolved = resolveOptions(options, { scopeOptional });
   const store = resolved.store ?? defaultStore();
-  const { episodes = !store.extractsFacts, ...settings } = resolved;
+  const { episodes = !store.extractsFacts, replies = episodes, ...settings } = resolved;
   const timeZone = processTimeZone();
   return createPipeline(
     {
@@ -60,7 +65,10 @@ export function buildPipeline(options: WithMemoryOptions, owner: object): Memory
       store,
       prompt: resolved.prompt ?? systemPromptBuilder(),
       extract: markLookups(resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor())),
-      episode: episodes ? (turn, extracted) => episodeOf(turn, extracted, timeZone) : undefined,
+      episode:
+        episodes || replies
+          ? (turn, extracted) => turnEpisodes(turn, extracted, { episodes, replies, timeZone })
+          : undefined,
       redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
     },
     owner,

@@ -7,5 +7,5 @@
  * @module
  */
 
-export { memoryMiddleware } from './memory-middleware.js';
+export { type MemoryMiddlewareOptions, memoryMiddleware } from './memory-middleware.js';
 export { memoryTools } from './memory-tools.js';

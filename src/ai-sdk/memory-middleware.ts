@@ -20,12 +20,28 @@ type StreamPart = StreamResult['stream'] extends ReadableStream<infer Part> ? Pa
 const unfinishedReasons = new Set(['tool-calls', 'error']);
 
 /**
+ * Options of `memoryMiddleware`: those of `withMemory`, with `scope` optional when every call
+ * names its own in `providerOptions: { withMemory: { scope } }`.
+ */
+export interface MemoryMiddlewareOptions extends Omit<WithMemoryOptions, 'scope'> {
+  /**
+   * The scope of calls that do not name one in `providerOptions.withMemory.scope`: a scope, or a
+   * function called once per turn. A call with neither gets no memory, reported to `onError`.
+   */
+  scope?: WithMemoryOptions['scope'];
+}
+
+/**
  * Gives any AI SDK language model long-term memory, as middleware for `wrapLanguageModel`. Takes
  * the same options as `withMemory`. Before each model call it searches the store with the last
  * user message and adds what it found as a system message right after the caller's own; when a
  * reply is final (not a tool-call step) it writes the exchange back, for streams once the stream
  * has finished. The steps of one `generateText`/`streamText` tool loop share one search.
  * Memory trouble never breaks the call: it reaches `onError` and the call goes on without it.
+ *
+ * One middleware serves many users: each call may name its scope in
+ * `providerOptions: { withMemory: { scope } }` (checked like the option; an invalid one means no
+ * memory for that call), which takes the place of `options.scope`.
  *
  * Works with `ai` 6 (`LanguageModelV3Middleware`) and `ai` 5 (`LanguageModelV2Middleware`).
  * Pass the middleware to `flushMemory` to wait for its background writes.
@@ -43,7 +59,7 @@ const unfinishedReasons = new Set(['tool-calls', 'error']);
  * await flushMemory(memory); // before the process exits
  * ```
  */
-export function memoryMiddleware(options: WithMemoryOptions): LanguageModelMiddleware {
+export function memoryMiddleware(options: MemoryMiddlewareOptions): LanguageModelMiddleware {
   // The call options object `transformParams` returns is the one `wrapLanguageModel` hands to
   // `wrapGenerate`/`wrapStream`, so it carries the turn from one hook to the other.
   const pendingTurns = new WeakMap<CallOptions, TurnMemory[]>();
@@ -55,7 +71,7 @@ export function memoryMiddleware(options: WithMemoryOptions): LanguageModelMiddl
       if (!Array.isArray(params.prompt)) return params;
       let turn: TurnMemory;
       try {
-        turn = await pipeline.begin(readPrompt(params.prompt));
+        turn = await pipeline.begin({ ...readPrompt(params.prompt), ...callScope(params) });
       } catch (error) {
         // begin never rejects by contract; a broken contract still must not break the call.
         pipeline.report(error, 'search');
@@ -88,7 +104,7 @@ export function memoryMiddleware(options: WithMemoryOptions): LanguageModelMiddl
     },
   };
 
-  const pipeline: MemoryPipeline = buildPipeline(options, middleware);
+  const pipeline: MemoryPipeline = buildPipeline(options, middleware, { scopeOptional: true });
   return middleware;
 }
 
@@ -97,10 +113,16 @@ export function memoryMiddleware(options: WithMemoryOptions): LanguageModelMiddl
  * message is a later step of the same user turn, so it reuses that turn's search.
  */
 function readPrompt(prompt: Prompt): TurnRequest {
-  const { query, index } = lastUserText(prompt);
+  const { query, index } = lastUserText(prompt, { skipTextless: true });
   const last: unknown = prompt.at(-1);
   const continuation = isJson(last) && last.role === 'tool';
   return { query, continuation, turnKey: `${index}:${query}` };
+}
+
+/** The scope the call names in `providerOptions.withMemory.scope`, if it names one. */
+function callScope(params: CallOptions): { scope?: unknown } {
+  const named = (params.providerOptions as Json | undefined)?.withMemory;
+  return isJson(named) && named.scope !== undefined ? { scope: named.scope } : {};
 }
 
 /**

@@ -34,12 +34,16 @@ export interface SearchSettings {
   profileLimit?: number;
 }
 
-/** Where in the turn something went wrong, for `onError`. */
-export type ErrorStage = 'search' | 'build' | 'extract' | 'write' | 'capture';
+/**
+ * Where in the turn something went wrong, for `onError`. `scope`: the turn's scope could not be had
+ * (a scope function threw, answered something invalid, or took longer than `search.timeoutMs`).
+ */
+export type ErrorStage = 'scope' | 'search' | 'build' | 'extract' | 'write' | 'capture';
 
 /** What `onError` is told besides the error. */
 export interface ErrorContext {
   stage: ErrorStage;
+  /** The turn's scope; `{}` where it is not known (the scope could not be had, or the report came from outside a turn). */
   scope: Scope;
   /** The write that failed, with its content, when `stage` is `write`. */
   operation?: MemoryOperation;
@@ -74,10 +78,33 @@ export interface WriteCandidate {
   scope: Scope;
 }
 
+/**
+ * The scope of each turn, read when the turn starts: from the request your server is handling, or
+ * from an `AsyncLocalStorage` it already keeps. May answer a promise (e.g. a session look-up),
+ * waited for within `search.timeoutMs`. Throwing, rejecting or answering an invalid scope means no
+ * memory for that call (no search, no write), reported to `onError` with stage `scope`.
+ */
+export type ScopeFunction = () => Scope | Promise<Scope>;
+
+/** What `debug` logs: `true` for the defaults, or these settings. */
+export interface DebugOptions {
+  /**
+   * Also log the query and the text of each injected and written memory. Off, the lines carry
+   * sizes, counts, ids and scopes only.
+   * @default false
+   */
+  text?: boolean;
+  /** Where the lines go. @default console.debug */
+  log?: (line: string) => void;
+}
+
 /** Options of `withMemory` and `memoryMiddleware`. */
 export interface WithMemoryOptions {
-  /** Who the memories belong to: at least one of userId, agentId, runId. */
-  scope: Scope;
+  /**
+   * Who the memories belong to: at least one of userId, agentId, runId. Or a function called once
+   * per turn that returns the scope, so one wrapper serves every user of a server.
+   */
+  scope: Scope | ScopeFunction;
   /** Where memories live. @default localStore(), shared per process and path */
   store?: MemoryStore;
   search?: SearchSettings;
@@ -94,6 +121,15 @@ export interface WithMemoryOptions {
    */
   episodes?: boolean;
   /**
+   * Keep what the assistant told the user that they may ask about later ("which hotel did you
+   * suggest?"), as a memory of type `episode` with `metadata.role: 'assistant'`, dated with the
+   * turn: a short reply whole, of a longer one the sentences and list items that hold a name, a
+   * number or a list entry. Never the injected memory block. `redact`, `shouldWrite` and `ttl`
+   * apply as to the user's episodes.
+   * @default the value of `episodes`
+   */
+  replies?: boolean;
+  /**
    * The clock a turn's time is read from: the time its memories are said at, and "today" for
    * relative dates ("yesterday", "next Friday"). Set it to replay past conversations with their dates.
    * @default () => new Date()
@@ -101,6 +137,13 @@ export interface WithMemoryOptions {
   now?: () => Date;
   /** `'background'` returns the reply at once and writes after; `'await'` waits for the write; `false` never writes. @default 'background' */
   write?: 'background' | 'await' | false;
+  /**
+   * Time-out of each write step in milliseconds: the extractor, `shouldWrite`, and each attempt of
+   * a store write (a timed-out attempt is retried like a failed one). A write that runs out of
+   * time is reported to `onError` with its content and listed by `flushMemory`; later turns go on.
+   * @default 10000
+   */
+  writeTimeoutMs?: number;
   /** @default 'read-write' */
   mode?: 'read-write' | 'read-only' | 'write-only';
   /** `true` for the built-in redactor, or your own; applied to every text before it reaches the store. */
@@ -119,19 +162,29 @@ export interface WithMemoryOptions {
    * @default { enabled: true, scopeIds: 'hashed', recordText: false }
    */
   tracing?: TracingOptions;
+  /**
+   * Logs one line per search and per write: the scope, the query's length, the injected block's
+   * size and memory ids, each write's kind, ids and attempts. Never memory text unless
+   * `{ text: true }`.
+   * @default false
+   */
+  debug?: boolean | DebugOptions;
 }
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedOptions {
-  scope: Scope;
+  /** A checked scope, a function to call per turn, or none (the middleware then needs one per call). */
+  scope: Scope | ScopeFunction | undefined;
   store: MemoryStore | undefined;
   search: Required<Omit<SearchSettings, 'threshold' | 'types' | 'filters'>> &
     Pick<SearchSettings, 'threshold' | 'types' | 'filters'>;
   prompt: PromptBuilder | undefined;
   extract: Extractor | undefined;
   episodes: boolean | undefined;
+  replies: boolean | undefined;
   now: () => Date;
   write: 'background' | 'await' | false;
+  writeTimeoutMs: number;
   mode: 'read-write' | 'read-only' | 'write-only';
   redact: boolean | ((text: string) => string);
   shouldWrite: WithMemoryOptions['shouldWrite'];
@@ -141,7 +194,12 @@ export interface ResolvedOptions {
   onSearch: WithMemoryOptions['onSearch'];
   onWrite: WithMemoryOptions['onWrite'];
   tracing: TracingOptions;
+  /** Where debug lines go, and whether they carry text; undefined when off. */
+  debug: Required<DebugOptions> | undefined;
 }
+
+// L3: a time to live must leave an expiry a Date can hold; 1,000 years is far beyond any use.
+const maxTtlMs = 1000 * 365.25 * 86_400_000;
 
 const fn = <T>() => z.custom<T>((value) => typeof value === 'function', { error: 'a function' });
 const withMethods = <T>(expected: string, ...methods: string[]) =>
@@ -158,7 +216,7 @@ const metadataValue = z.union([z.string(), z.number(), z.boolean()]);
 const optionsSchema = z
   .object(
     {
-      scope: z.unknown(),
+      scope: z.unknown().optional(),
       store: withMethods<MemoryStore>(
         'a MemoryStore (an object with search and add methods)',
         'search',
@@ -179,17 +237,23 @@ const optionsSchema = z
       prompt: withMethods<PromptBuilder>('a PromptBuilder (an object with a build method)', 'build').optional(),
       extract: withMethods<Extractor>('an Extractor (an object with an extract method)', 'extract').optional(),
       episodes: z.boolean().optional(),
+      replies: z.boolean().optional(),
       now: fn<() => Date>().optional(),
       write: z.union([z.literal('background'), z.literal('await'), z.literal(false)]).default('background'),
+      writeTimeoutMs: z.number().int().min(1).max(120_000).default(10_000),
       mode: z.enum(['read-write', 'read-only', 'write-only']).default('read-write'),
       redact: z.union([z.boolean(), fn<(text: string) => string>()]).default(false),
       shouldWrite: fn<NonNullable<WithMemoryOptions['shouldWrite']>>().optional(),
       ttl: z
         .record(
           z.string(),
-          z.union([z.string(), z.number()]).refine((value) => parseDuration(value) !== undefined, {
-            error: 'a duration such as "30d", "12h", "15m" or a number of milliseconds',
-          }),
+          z.union([z.string(), z.number()]).refine(
+            (value) => {
+              const ms = parseDuration(value);
+              return ms !== undefined && ms <= maxTtlMs;
+            },
+            { error: 'a duration such as "30d", "12h", "15m" or a number of milliseconds, at most 1000 years' },
+          ),
         )
         .optional(),
       onError: fn<NonNullable<WithMemoryOptions['onError']>>().optional(),
@@ -203,27 +267,43 @@ const optionsSchema = z
         })
         .strict()
         .default({}),
+      debug: z
+        .union([
+          z.boolean(),
+          z.object({ text: z.boolean().optional(), log: fn<(line: string) => void>().optional() }).strict(),
+        ])
+        .default(false),
     },
     { error: 'an options object such as { scope: { userId: "user_42" } }' },
   )
   .strict();
 
-/** Validates `withMemory`/`memoryMiddleware` options once; throws `InvalidOptionsError` naming the path. */
-export function resolveOptions(options: unknown): ResolvedOptions {
+/**
+ * Validates `withMemory`/`memoryMiddleware` options once; throws `InvalidOptionsError` naming the
+ * path. `scopeOptional` is for the middleware, which can take the scope per call instead.
+ */
+export function resolveOptions(options: unknown, { scopeOptional = false } = {}): ResolvedOptions {
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw toInvalidOptionsError(result.error);
   const parsed = result.data;
   const ttl: Partial<Record<string, number>> = {};
   for (const [type, value] of Object.entries(parsed.ttl ?? {})) ttl[type] = parseDuration(value);
   return {
-    scope: parseScope(parsed.scope),
+    scope:
+      typeof parsed.scope === 'function'
+        ? (parsed.scope as ScopeFunction)
+        : parsed.scope === undefined && scopeOptional
+          ? undefined
+          : parseScope(parsed.scope),
     store: parsed.store,
     search: withoutUndefined(parsed.search) as ResolvedOptions['search'],
     prompt: parsed.prompt,
     extract: parsed.extract,
     episodes: parsed.episodes,
+    replies: parsed.replies,
     now: parsed.now ?? (() => new Date()),
     write: parsed.write,
+    writeTimeoutMs: parsed.writeTimeoutMs,
     mode: parsed.mode,
     redact: parsed.redact,
     shouldWrite: parsed.shouldWrite,
@@ -232,7 +312,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     onSearch: parsed.onSearch,
     onWrite: parsed.onWrite,
     tracing: withoutUndefined(parsed.tracing) as TracingOptions,
+    debug: parsed.debug === false ? undefined : resolveDebug(parsed.debug === true ? {} : parsed.debug),
   };
+}
+
+function resolveDebug({
+  text = false,
+  log,
+}: { [K in keyof DebugOptions]?: DebugOptions[K] | undefined }): Required<DebugOptions> {
+  return { text, log: log ?? ((line) => console.debug(line)) };
 }
 
 /** Turns the first zod issue into an `InvalidOptionsError` with a dotted path. */

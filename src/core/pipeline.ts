@@ -1,16 +1,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExtractionError, MemoryError, StoreError, StoreTimeoutError } from './errors.js';
-import type { ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
+import { checkOperations } from './extracted-operations.js';
+import type { DebugOptions, ErrorContext, ErrorStage, ResolvedOptions } from './options.js';
+import { parseScope, scopeKey } from './scope.js';
 import { checkHits, checkMemories, outsideScopeError } from './store-results.js';
+import { withinTime } from './time-limit.js';
 import { createTracing, recordTracedAttempts, recordTracedError, type TurnTracing } from './tracing.js';
 import type {
   Extractor,
-  FactInput,
   Memory,
+  MemoryChange,
   MemoryHit,
   MemoryOperation,
   MemoryStore,
   PromptBuilder,
+  Scope,
   Turn,
 } from './types.js';
 import { type FailedWrite, registerWriteOwner, toStoreError, trackWrite, withRetries } from './writeback.js';
@@ -23,8 +27,12 @@ export interface TurnRequest {
   continuation: boolean;
   /** The same for every request of one user turn (e.g. the index and text of its user message). */
   turnKey: string;
+  /**
+   * The scope this call names itself (the AI SDK's `providerOptions.withMemory.scope`), used
+   * instead of the wrapper's; checked like an option, and an invalid one means no memory.
+   */
+  scope?: unknown;
 }
-
 /** What the pipeline gives back for one request. */
 export interface TurnMemory {
   /** The block to inject into the system prompt; `''` means inject nothing, change nothing. */
@@ -46,15 +54,15 @@ export interface MemoryPipeline {
 
 /** Options with every strategy chosen. */
 export interface PipelineSettings
-  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes'> {
+  extends Omit<ResolvedOptions, 'store' | 'prompt' | 'extract' | 'redact' | 'episodes' | 'replies'> {
   store: MemoryStore;
   prompt: PromptBuilder;
   extract: Extractor;
   /**
-   * Makes the episode of a turn (what the user said), written before the facts extracted from it
-   * (given, so it can leave out what they already hold); none when off.
+   * Makes the episodes of a turn (what the user said, what the assistant said), written before the
+   * facts extracted from it (given, so they can leave out what those already hold); none when off.
    */
-  episode: ((turn: Turn, extracted: MemoryOperation[]) => FactInput | undefined) | undefined;
+  episode: ((turn: Turn, extracted: MemoryOperation[]) => MemoryOperation[]) | undefined;
   redact: ((text: string) => string) | undefined;
 }
 
@@ -68,27 +76,35 @@ interface TurnSearch {
 const rememberedTurns = 64;
 const warned = new Set<string>();
 
+// H1: one storage for the module, not one per pipeline. On Node 20 every AsyncLocalStorage that has
+// run stays registered and is propagated at every async resource of the process, so a wrapper per
+// request made every await of a server slower with each wrapper created. It holds the owner whose
+// turn is being written.
+const writing = new AsyncLocalStorage<object>();
+
+// What a call without a scope gets: no search, nothing injected, nothing written.
+const noMemory: TurnMemory = { memoryBlock: '', complete: async () => {} };
+
 /** Builds the pipeline for one wrapper; `owner` is what `flushMemory` is called with. */
 export function createPipeline(settings: PipelineSettings, owner: object): MemoryPipeline {
-  const { scope, store, search } = settings;
+  const { store, search, writeTimeoutMs, debug } = settings;
   const list = store.list?.bind(store);
   // Standing memories obey the same `types` and `filters` as the search.
   const standingTypes = ['preference', 'profile'].filter((type) => !search.types || search.types.includes(type));
+  // Keyed by scope and turn, so a continuation reuses its own user's search and never another's.
   const turns = new Map<string, TurnSearch>();
-  let lastWrite: Promise<unknown> = Promise.resolve();
-  const writing = new AsyncLocalStorage<true>();
-  const tracing = createTracing(settings.tracing, store.name, scope);
+  // M6: a turn's writes wait for the first attempts of the previous turn of the same scope (a
+  // correction must find the fact it corrects stored), not for their retries, nor for other scopes.
+  const writeQueues = new Map<string, Promise<void>>();
+  const tracing = createTracing(settings.tracing, store.name);
   registerWriteOwner(owner);
 
   function report(error: unknown, context: ErrorContext): void {
     recordTracedError(error);
     const memoryError = MemoryError.isInstance(error) ? error : new MemoryError(errorMessage(error), { cause: error });
-    if (settings.onError) {
-      try {
-        settings.onError(memoryError, context);
-      } catch {
-        // A throwing hook must not break the call it observes.
-      }
+    const { onError } = settings;
+    if (onError) {
+      observe(() => onError(memoryError, context));
       return;
     }
     const kind = `${memoryError.name}:${context.stage}`;
@@ -100,67 +116,91 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   }
 
   function notify<E>(hook: ((event: E) => void) | undefined, event: E): void {
+    if (hook) observe(() => hook(event));
+  }
+
+  function log(line: (options: Required<DebugOptions>) => string): void {
+    if (debug) observe(() => debug.log(`[with-memory] ${line(debug)}`));
+  }
+
+  /** The scope of this call: the one it names, the wrapper's, or what the scope function answers. */
+  async function turnScope(named: unknown): Promise<Scope | undefined> {
+    const source = named ?? settings.scope;
     try {
-      hook?.(event);
-    } catch {
-      // Observation hooks never change the outcome.
+      if (source === undefined) {
+        throw new MemoryError(
+          'No scope for this call: give memoryMiddleware a scope, or the call providerOptions.withMemory.scope. No memory was used.',
+        );
+      }
+      if (named !== undefined) return parseScope(named, 'providerOptions.withMemory.scope');
+      if (typeof source !== 'function') return source as Scope;
+      const scopeFunction = source as () => unknown;
+      const answer = await withinTime(
+        search.timeoutMs,
+        () => scopeFunction(),
+        () => new MemoryError(`The scope function did not answer within ${search.timeoutMs} ms (search.timeoutMs).`),
+      );
+      return parseScope(answer, 'scope()');
+    } catch (error) {
+      const scopeError = MemoryError.isInstance(error)
+        ? error
+        : new MemoryError(`The scope function failed: ${errorMessage(error)}`, { cause: error });
+      report(scopeError, { stage: 'scope', scope: {} });
+      log(() => `no scope for this call (${scopeError.name}): no search, no write`);
+      return undefined;
     }
   }
 
-  async function find(query: string, traced: TurnTracing): Promise<TurnSearch> {
-    const { hits, standing } = await traced.search(query, () => fetchMemories(query));
+  async function find(query: string, scope: Scope, traced: TurnTracing): Promise<TurnSearch> {
+    const { hits, standing } = await traced.search(query, () => fetchMemories(query, scope));
     let memoryBlock = '';
     if (hits.length > 0 || standing.length > 0) {
-      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(hits, standing));
+      memoryBlock = traced.build(hits.length + standing.length, () => buildBlock(query, hits, standing, scope));
     }
     return { hits, standing, memoryBlock };
   }
 
-  async function fetchMemories(query: string): Promise<Omit<TurnSearch, 'memoryBlock'>> {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const timeout = new StoreTimeoutError(store.name, 'search', search.timeoutMs);
-        controller.abort(timeout);
-        reject(timeout);
-      }, search.timeoutMs);
-    });
-    deadline.catch(() => {});
-    const bounded = <T>(work: () => Promise<T>) => Promise.race([Promise.resolve().then(work), deadline]);
-
+  async function fetchMemories(query: string, scope: Scope): Promise<Omit<TurnSearch, 'memoryBlock'>> {
+    const timedOut = () => new StoreTimeoutError(store.name, 'search', search.timeoutMs);
     const [found, listed] = await Promise.allSettled([
       query
-        ? bounded(() =>
-            store.search(settings.redact ? settings.redact(query) : query, {
-              scope,
-              limit: search.limit,
-              ...(search.threshold !== undefined && { threshold: search.threshold }),
-              ...(search.types && { types: search.types }),
-              ...(search.filters && { filters: search.filters }),
-              signal: controller.signal,
-            }),
+        ? withinTime(
+            search.timeoutMs,
+            (signal) =>
+              store.search(settings.redact ? settings.redact(query) : query, {
+                scope,
+                limit: search.limit,
+                ...(search.threshold !== undefined && { threshold: search.threshold }),
+                ...(search.types && { types: search.types }),
+                ...(search.filters && { filters: search.filters }),
+                signal,
+              }),
+            timedOut,
           )
         : Promise.resolve([]),
       search.profileLimit > 0 && list && standingTypes.length > 0
-        ? bounded(() =>
-            list({
-              scope,
-              types: standingTypes,
-              ...(search.filters && { filters: search.filters }),
-              limit: search.profileLimit,
-            }),
+        ? withinTime(
+            search.timeoutMs,
+            () =>
+              list({
+                scope,
+                types: standingTypes,
+                ...(search.filters && { filters: search.filters }),
+                limit: search.profileLimit,
+              }),
+            timedOut,
           )
         : Promise.resolve([]),
     ]);
-    clearTimeout(timer);
 
     let hits: MemoryHit[] = [];
     if (found.status === 'rejected')
       report(toStoreError(found.reason, store.name, 'search'), { stage: 'search', scope });
     else {
       try {
-        const checked = checkHits(found.value, store.name, scope);
+        // L1: what the call asked for and no more is read, so a store answering a million hits
+        // costs the time-out at most, not seconds of checking after it.
+        const checked = checkHits(firstOf(found.value, search.limit), store.name, scope);
         hits = checked.hits.sort((a, b) => b.score - a.score);
         if (checked.outside > 0)
           report(outsideScopeError(store.name, 'search', checked.outside), { stage: 'search', scope });
@@ -173,7 +213,7 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       report(toStoreError(listed.reason, store.name, 'list'), { stage: 'search', scope });
     else {
       try {
-        const checked = checkMemories(listed.value, store.name, scope);
+        const checked = checkMemories(firstOf(listed.value, search.profileLimit + hits.length), store.name, scope);
         const hitIds = new Set(hits.map((hit) => hit.id));
         standing = checked.memories.filter((memory) => !hitIds.has(memory.id)).slice(0, search.profileLimit);
         if (checked.outside > 0)
@@ -186,9 +226,10 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return { hits, standing };
   }
 
-  function buildBlock(hits: MemoryHit[], standing: Memory[]): string {
+  function buildBlock(query: string, hits: MemoryHit[], standing: Memory[], scope: Scope): string {
+    let block: unknown;
     try {
-      return settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date() });
+      block = settings.prompt.build({ hits, standing, maxTokens: search.maxTokens, now: new Date(), query });
     } catch (error) {
       report(new MemoryError(`The prompt builder failed: ${errorMessage(error)}`, { cause: error }), {
         stage: 'build',
@@ -196,11 +237,23 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       });
       return '';
     }
+    if (typeof block === 'string' && (block === '' || block.trim() !== '')) return block;
+    // M2: only a string reaches the request; anything else would be injected as "undefined",
+    // "[object Promise]" or an empty system part, which some APIs refuse with a 400.
+    if (isThenable(block)) block.then(undefined, () => {});
+    const got = typeof block === 'string' ? 'only whitespace' : isThenable(block) ? 'a Promise' : typeof block;
+    report(
+      new MemoryError(
+        `The prompt builder returned ${got} instead of a string (build must be synchronous); nothing was injected.`,
+      ),
+      { stage: 'build', scope },
+    );
+    return '';
   }
 
   // The user's clock (`now`) dates every memory of the turn: one that throws or answers something
   // other than a valid Date must not break the call, nor reach the extractors and the store.
-  function turnTime(): Date {
+  function turnTime(scope: Scope): Date {
     try {
       const at = settings.now();
       if (at instanceof Date && !Number.isNaN(at.getTime())) return at;
@@ -220,18 +273,22 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   }
 
   async function begin(request: TurnRequest): Promise<TurnMemory> {
-    const at = turnTime();
+    const scope = await turnScope(request.scope);
+    if (!scope) return noMemory;
+    const at = turnTime(scope);
+    const turnKey = `${scopeKey(scope)}:${request.turnKey}`;
     let found: TurnSearch = { hits: [], standing: [], memoryBlock: '' };
-    const traced = await tracing.turn();
+    const traced = await tracing.turn(scope);
     if (settings.mode !== 'write-only') {
       const started = performance.now();
-      const remembered = request.continuation ? turns.get(request.turnKey) : undefined;
-      found = remembered ?? (await find(request.query, traced));
+      const remembered = request.continuation ? turns.get(turnKey) : undefined;
+      found = remembered ?? (await find(request.query, scope, traced));
       if (!remembered) {
-        turns.delete(request.turnKey);
-        turns.set(request.turnKey, found);
+        turns.delete(turnKey);
+        turns.set(turnKey, found);
         if (turns.size > rememberedTurns) turns.delete(turns.keys().next().value as string);
       }
+      const durationMs = performance.now() - started;
       notify(settings.onSearch, {
         query: request.query,
         scope,
@@ -239,40 +296,104 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
         standing: found.standing,
         memoryBlock: found.memoryBlock,
         reused: remembered !== undefined,
-        durationMs: performance.now() - started,
+        durationMs,
       });
+      log((options) => describeSearch(request.query, scope, found, remembered !== undefined, durationMs, options));
     }
     const injected = [...found.standing, ...found.hits];
     return {
       memoryBlock: found.memoryBlock,
       complete: async (assistantText) => {
         if (settings.mode === 'read-only' || settings.write === false) return;
-        turns.delete(request.turnKey);
-        // One turn's writes after the other's: a correction must find the fact it corrects stored.
-        // A turn completed from inside a write (an extractor calling the wrapped client) must not
-        // wait for the write it is part of.
+        turns.delete(turnKey);
         const turn = { userText: request.query, assistantText, scope, injected, at };
-        const run = () => writing.run(true, () => traced.write(() => write(turn)));
-        const turnWrites = writing.getStore() ? run() : lastWrite.then(run);
-        if (!writing.getStore()) lastWrite = turnWrites;
-        const tracked = trackWrite([owner, store], turnWrites);
+        const tracked = trackWrite([owner, store], queueTurn(turn, traced));
         if (settings.write === 'await') await tracked;
       },
     };
   }
 
-  async function write(turn: Turn): Promise<FailedWrite[]> {
+  /** Writes a turn once the previous turn of its scope had its first attempts. Never rejects. */
+  function queueTurn(turn: Turn, traced: TurnTracing): Promise<FailedWrite[]> {
+    // A turn completed from inside one of our writes (an extractor calling the wrapped client)
+    // must not wait for the write it is part of.
+    const nested = writing.getStore() === owner;
+    const key = scopeKey(turn.scope);
+    let firstPassDone = () => {};
+    const firstPass = new Promise<void>((resolve) => {
+      firstPassDone = resolve;
+    });
+    const previous = (nested ? undefined : writeQueues.get(key)) ?? Promise.resolve();
+    const written = previous
+      .then(() => writing.run(owner, () => traced.write(() => writeTurn(turn, firstPassDone))))
+      .catch((error: unknown) => {
+        report(error, { stage: 'write', scope: turn.scope });
+        return [] as FailedWrite[];
+      })
+      .finally(firstPassDone);
+    if (!nested) {
+      writeQueues.set(key, firstPass);
+      void firstPass.then(() => {
+        if (writeQueues.get(key) === firstPass) writeQueues.delete(key);
+      });
+    }
+    return written;
+  }
+
+  async function writeTurn(turn: Turn, firstPassDone: () => void): Promise<FailedWrite[]> {
     const failures: FailedWrite[] = [];
-    let extracted: MemoryOperation[] = [];
+    const extracted = await extract(turn, failures);
+    // The episode does not depend on the extractor: a failed extraction still keeps what was said.
+    let episodes: MemoryOperation[] = [];
     try {
-      const controller = new AbortController();
-      extracted = await settings.extract.extract(turn, { store, signal: controller.signal });
-      if (!Array.isArray(extracted)) throw new Error('extract() must resolve to an array of operations');
+      episodes = settings.episode?.(turn, extracted) ?? [];
     } catch (error) {
-      extracted = [];
+      report(new MemoryError(`The episode of the turn could not be made: ${errorMessage(error)}`, { cause: error }), {
+        stage: 'extract',
+        scope: turn.scope,
+      });
+    }
+    const operations = [...episodes, ...extracted];
+
+    // The turn's adds go to the store together (the local store commits them as one transaction);
+    // an update or a delete waits for the first attempt of the adds before it, so the turn's
+    // changes keep their order. Retries run on their own, beside later turns.
+    const settled: Array<Promise<void>> = [];
+    let adding: Array<Promise<void>> = [];
+    for (const raw of operations) {
+      const operation = await admit(raw, turn, failures);
+      if (!operation) continue;
+      if (operation.kind !== 'add') {
+        await Promise.all(adding);
+        adding = [];
+      }
+      const { firstAttempt, done } = writeOne(operation, turn.scope, failures);
+      settled.push(done);
+      if (operation.kind === 'add') adding.push(firstAttempt);
+      else await firstAttempt;
+    }
+    await Promise.all(adding);
+    firstPassDone();
+    await Promise.all(settled);
+    return failures;
+  }
+
+  /** Runs the extractor within the write time-out and keeps the well-formed operations it returned. */
+  async function extract(turn: Turn, failures: FailedWrite[]): Promise<MemoryOperation[]> {
+    const { scope } = turn;
+    const { name } = settings.extract;
+    let returned: unknown;
+    try {
+      returned = await withinTime(
+        writeTimeoutMs,
+        (signal) => settings.extract.extract(turn, { store, signal }),
+        () => new ExtractionError(name, `did not finish within ${writeTimeoutMs} ms (writeTimeoutMs)`),
+      );
+      if (!Array.isArray(returned)) throw new Error('extract() must resolve to an array of operations');
+    } catch (error) {
       const extractionError = MemoryError.isInstance(error)
         ? error
-        : new ExtractionError(settings.extract.name, errorMessage(error), { cause: error });
+        : new ExtractionError(name, errorMessage(error), { cause: error });
       const operation: MemoryOperation = {
         kind: 'add',
         write: {
@@ -284,67 +405,94 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       };
       report(extractionError, { stage: 'extract', scope, operation });
       failures.push({ error: extractionError, operation, scope, attempts: 1 });
+      return [];
     }
-    // The episode does not depend on the extractor: a failed extraction still keeps what was said.
-    const episode = settings.episode?.(turn, extracted);
-    const operations: MemoryOperation[] = episode
-      ? [{ kind: 'add', write: { facts: [episode] }, reason: 'episode: what the user said' }, ...extracted]
-      : extracted;
+    // H4: a malformed operation is reported and skipped; the rest of the turn is written.
+    const { valid, malformed } = checkOperations(returned);
+    for (const { index, problem } of malformed) {
+      report(new ExtractionError(name, `operation ${index} is malformed (${problem}); it was skipped.`), {
+        stage: 'extract',
+        scope,
+      });
+    }
+    return valid;
+  }
 
-    const writeOne = async (operation: MemoryOperation) => {
-      const result = await withRetries(() => apply(operation), isRetryable);
-      recordTracedAttempts(result.attempts);
-      if (result.ok) {
-        notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
-      } else {
+  /** The operation after redaction, ttl and `shouldWrite`; undefined when it is not to be written. */
+  async function admit(
+    raw: MemoryOperation,
+    turn: Turn,
+    failures: FailedWrite[],
+  ): Promise<MemoryOperation | undefined> {
+    const { scope } = turn;
+    let operation: MemoryOperation | undefined;
+    try {
+      operation = applyPolicies(raw, turn.at);
+    } catch (error) {
+      // Writing the text unredacted is not an option; the write is reported instead.
+      const policyError = new MemoryError(`redact threw; the write was not stored: ${errorMessage(error)}`, {
+        cause: error,
+      });
+      report(policyError, { stage: 'write', scope, operation: raw });
+      failures.push({ error: policyError, operation: raw, scope, attempts: 0 });
+      return undefined;
+    }
+    const { shouldWrite } = settings;
+    if (!operation || !shouldWrite) return operation;
+    const candidate = operation;
+    try {
+      const allowed = await withinTime(
+        writeTimeoutMs,
+        () => shouldWrite({ operation: candidate, scope }),
+        () =>
+          new MemoryError(
+            `shouldWrite did not answer within ${writeTimeoutMs} ms (writeTimeoutMs); the write was skipped.`,
+          ),
+      );
+      return allowed ? operation : undefined;
+    } catch (error) {
+      // A policy that cannot decide must not let a write through it was meant to stop.
+      const policyError = MemoryError.isInstance(error)
+        ? error
+        : new MemoryError(`shouldWrite threw; the write was skipped: ${errorMessage(error)}`, { cause: error });
+      report(policyError, { stage: 'write', scope, operation });
+      failures.push({ error: policyError, operation, scope, attempts: 0 });
+      return undefined;
+    }
+  }
+
+  /** Stores one operation with retries; `firstAttempt` settles after the first try, `done` after the last. */
+  function writeOne(
+    operation: MemoryOperation,
+    scope: Scope,
+    failures: FailedWrite[],
+  ): { firstAttempt: Promise<void>; done: Promise<void> } {
+    let firstAttemptDone = () => {};
+    const firstAttempt = new Promise<void>((resolve) => {
+      firstAttemptDone = resolve;
+    });
+    // H2: each attempt is bounded; a store that never answers costs an attempt, not the wrapper.
+    const attempt = () =>
+      withinTime(
+        writeTimeoutMs,
+        (signal) => apply(operation, scope, signal),
+        () => new StoreTimeoutError(store.name, operation.kind, writeTimeoutMs),
+      );
+    const done = withRetries(attempt, isRetryable, firstAttemptDone)
+      .then((result) => {
+        recordTracedAttempts(result.attempts);
+        if (result.ok) {
+          notify(settings.onWrite, { scope, operation, changes: result.value, attempts: result.attempts });
+          log((options) => describeWrite(operation, scope, result, options));
+          return;
+        }
         const error = toStoreError(result.error, store.name, operation.kind);
         report(error, { stage: 'write', scope, operation, attempts: result.attempts });
         failures.push({ error, operation, scope, attempts: result.attempts });
-      }
-    };
-    // The turn's adds go to the store together (the local store commits them as one transaction);
-    // an update or a delete waits for the adds before it, so the turn's changes keep their order.
-    let adding: Array<Promise<void>> = [];
-    for (const raw of operations) {
-      let operation: MemoryOperation | undefined;
-      try {
-        operation = applyPolicies(raw, turn.at);
-      } catch (error) {
-        // Writing the text unredacted is not an option; the write is reported instead.
-        const policyError = new MemoryError(`redact threw; the write was not stored: ${errorMessage(error)}`, {
-          cause: error,
-        });
-        report(policyError, { stage: 'write', scope, operation: raw });
-        failures.push({ error: policyError, operation: raw, scope, attempts: 0 });
-        continue;
-      }
-      if (!operation) continue;
-      if (settings.shouldWrite) {
-        try {
-          if (!(await settings.shouldWrite({ operation, scope }))) continue;
-        } catch (error) {
-          // A policy that cannot decide must not let a write through it was meant to stop.
-          report(
-            new MemoryError(`shouldWrite threw; the write was skipped: ${errorMessage(error)}`, { cause: error }),
-            {
-              stage: 'write',
-              scope,
-              operation,
-            },
-          );
-          continue;
-        }
-      }
-      if (operation.kind === 'add') {
-        adding.push(writeOne(operation));
-        continue;
-      }
-      await Promise.all(adding);
-      adding = [];
-      await writeOne(operation);
-    }
-    await Promise.all(adding);
-    return failures;
+        log((options) => describeWrite(operation, scope, { ...result, error }, options));
+      })
+      .finally(firstAttemptDone);
+    return { firstAttempt, done };
   }
 
   function applyPolicies(operation: MemoryOperation, at: Date): MemoryOperation | undefined {
@@ -381,21 +529,42 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     return facts.length > 0 ? { ...operation, write: { facts } } : undefined;
   }
 
-  async function apply(operation: MemoryOperation) {
+  async function apply(operation: MemoryOperation, scope: Scope, signal: AbortSignal): Promise<MemoryChange[]> {
     const reason = operation.reason !== undefined ? { reason: operation.reason } : {};
     switch (operation.kind) {
       case 'add':
-        return store.add(operation.write, { scope, ...reason });
+        return store.add(operation.write, { scope, ...reason, signal });
       case 'update': {
         if (!store.update) throw missingMethod('update');
+        await checkTarget(operation.id, 'update', scope);
         const updated = await store.update(operation.id, operation.patch, reason);
         return updated ? [{ event: 'UPDATE' as const, id: operation.id, text: updated.text }] : [];
       }
       case 'delete': {
         if (!store.delete) throw missingMethod('delete');
+        await checkTarget(operation.id, 'delete', scope);
         const deleted = await store.delete(operation.id, reason);
         return deleted ? [{ event: 'DELETE' as const, id: operation.id }] : [];
       }
+    }
+  }
+
+  // L7: an extractor names the memory it changes by id; the turn's scope must hold it, or one
+  // user's turn could rewrite or erase another user's memory.
+  async function checkTarget(id: string, kind: 'update' | 'delete', scope: Scope): Promise<void> {
+    if (!store.get) {
+      throw new StoreError(
+        `Store "${store.name}" has no get method, so the extractor's ${kind} of memory ${id} could not be checked against the turn's scope; it was refused. Give the store a get method.`,
+        { store: store.name, operation: kind, retryable: false },
+      );
+    }
+    const target = await store.get(id);
+    if (target === null || target === undefined) return;
+    if (checkMemories([target], store.name, scope).outside > 0) {
+      throw new StoreError(
+        `The extractor's ${kind} names memory ${id}, which belongs to another scope; it was refused.`,
+        { store: store.name, operation: kind, retryable: false },
+      );
     }
   }
 
@@ -406,11 +575,84 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
     );
   }
 
-  return { begin, report: (error, stage) => report(error, { stage, scope }) };
+  return {
+    begin,
+    report: (error, stage) => report(error, { stage, scope: typeof settings.scope === 'object' ? settings.scope : {} }),
+  };
+}
+
+/** Calls a user's hook: neither its throw nor its rejected promise may change the outcome (H3). */
+function observe(call: () => unknown): void {
+  try {
+    const result = call();
+    if (isThenable(result)) result.then(undefined, () => {});
+  } catch {
+    // Observation hooks never change the outcome.
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** The first `count` items of an array answer (anything else is left for the checks to refuse). */
+function firstOf(value: unknown, count: number): unknown {
+  return Array.isArray(value) && value.length > count ? value.slice(0, count) : value;
+}
+
+function count(amount: number, noun: string): string {
+  return `${amount} ${noun}${amount === 1 ? '' : 's'}`;
+}
+
+function describeSearch(
+  query: string,
+  scope: Scope,
+  found: TurnSearch,
+  reused: boolean,
+  durationMs: number,
+  { text }: Required<DebugOptions>,
+): string {
+  const memories = [...found.standing, ...found.hits];
+  const ids = text
+    ? JSON.stringify(memories.map(({ id, text: memoryText }) => ({ id, text: memoryText })))
+    : `[${memories.map((memory) => memory.id).join(', ')}]`;
+  return [
+    `search ${JSON.stringify(scope)}:`,
+    text ? `query ${JSON.stringify(query)},` : `query of ${query.length} characters,`,
+    `${count(found.hits.length, 'hit')}, ${found.standing.length} standing,`,
+    `block of ${found.memoryBlock.length} characters, memories ${ids}`,
+    reused ? '(reused by a tool-loop step)' : `(${Math.round(durationMs)} ms)`,
+  ].join(' ');
+}
+
+function describeWrite(
+  operation: MemoryOperation,
+  scope: Scope,
+  result: { ok: true; value: MemoryChange[]; attempts: number } | { ok: false; error: MemoryError; attempts: number },
+  { text }: Required<DebugOptions>,
+): string {
+  let what: string;
+  if (operation.kind !== 'add') what = `${operation.kind} ${operation.id}`;
+  else if ('facts' in operation.write) {
+    const facts = operation.write.facts;
+    what = `add ${count(facts.length, 'fact')}${text ? ` ${JSON.stringify(facts.map((fact) => fact.text))}` : ''}`;
+  } else {
+    const messages = operation.write.messages;
+    what = `add ${count(messages.length, 'message')}${text ? ` ${JSON.stringify(messages.map((message) => message.content))}` : ''}`;
+  }
+  const attempts = count(result.attempts, 'attempt');
+  const outcome = result.ok
+    ? result.value.map((change) => `${change.event}${change.id ? ` ${change.id}` : ''}`).join(', ') || 'no change'
+    : `failed (${result.error.name})`;
+  return `write ${JSON.stringify(scope)}: ${what} -> ${outcome} (${attempts})`;
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof StoreError) return error.retryable;
+  if (StoreError.isInstance(error)) return error.retryable;
   return !MemoryError.isInstance(error);
 }
 

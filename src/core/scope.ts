@@ -7,13 +7,17 @@ const scopeFields = ['userId', 'agentId', 'runId', 'appId'] as const;
 // Control characters would let an id smuggle line breaks into logs and keys.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+// A lone surrogate is not text: PostgreSQL stores it as U+FFFD, so 'a\ud800b' and 'a\ufffdb' would
+// be one user there. An id must be well-formed UTF-16 on every store.
+const loneSurrogate = /\p{Cs}/u;
 
 const scopeId = z
   .string({ error: 'a string' })
   .trim()
   .min(1, { error: 'a non-empty string (1-256 characters after trimming)' })
   .max(256, { error: 'at most 256 characters' })
-  .refine((value) => !controlCharacters.test(value), { error: 'no control characters' });
+  .refine((value) => !controlCharacters.test(value), { error: 'no control characters' })
+  .refine((value) => !loneSurrogate.test(value), { error: 'well-formed text (a lone UTF-16 surrogate is not)' });
 
 /** The zod schema of a `Scope`: trimmed ids, at least one of userId, agentId, runId. */
 export const scopeSchema = z
@@ -56,7 +60,8 @@ function isCleanScope(scope: unknown): scope is Scope {
     const value = fields[key];
     if (value === undefined) continue;
     if (typeof value !== 'string') return false;
-    if (value === '' || value.length > 256 || value.trim() !== value || controlCharacters.test(value)) return false;
+    if (value === '' || value.length > 256 || value.trim() !== value) return false;
+    if (controlCharacters.test(value) || loneSurrogate.test(value)) return false;
     if (key !== 'appId') ids += 1;
   }
   return ids > 0;

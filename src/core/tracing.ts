@@ -50,8 +50,8 @@ export interface TurnTracing {
 
 /** The tracing of one pipeline. */
 export interface PipelineTracing {
-  /** The tracing of a turn that starts now, under the caller's active span. */
-  turn(): Promise<TurnTracing>;
+  /** The tracing of a turn of `scope` that starts now, under the caller's active span. */
+  turn(scope: Scope): Promise<TurnTracing>;
 }
 
 /** What a span of ours counts while its work runs; found through the context. */
@@ -86,26 +86,24 @@ const noTracing: TurnTracing = {
   write: (work) => work(),
 };
 
-/** The tracing of a pipeline over `storeName` for `scope`. */
+/** The tracing of a pipeline over `storeName`; each turn names its own scope (it may change per call). */
 export function createTracing(
   { enabled = true, scopeIds = 'hashed', recordText = false }: TracingOptions,
   storeName: string,
-  scope: Scope,
 ): PipelineTracing {
-  const common: Record<string, string> = { 'with_memory.store': storeName };
-  if (scopeIds === 'hashed') {
-    for (const [field, attribute] of scopeAttributes) {
-      const id = scope[field];
-      if (id !== undefined) common[attribute] = hashId(id);
-    }
-  }
-
   let tracer: Tracer | undefined;
 
   return {
-    async turn() {
+    async turn(scope) {
       const loaded = enabled ? await loadApi() : undefined;
       if (!loaded) return noTracing;
+      const common: Record<string, string> = { 'with_memory.store': storeName };
+      if (scopeIds === 'hashed') {
+        for (const [field, attribute] of scopeAttributes) {
+          const id = scope[field];
+          if (id !== undefined) common[attribute] = hashId(id);
+        }
+      }
       const otel = loaded;
       tracer ??= otel.trace.getTracer(tracerName);
       const turnTracer = tracer;

@@ -160,6 +160,16 @@ export interface ChangeOptions {
   reason?: string;
 }
 
+/** Options of `MemoryStore.delete`. */
+export interface DeleteOptions extends ChangeOptions {
+  /**
+   * Erase the memory completely: its row and the words of its history go too, as with
+   * `deleteAll`. Without it, the history keeps the deleted text (an audit trail).
+   * @default false
+   */
+  erase?: boolean;
+}
+
 /** One change in a memory's history. */
 export interface HistoryEntry {
   id: string;
@@ -186,7 +196,7 @@ export interface MemoryStore {
   /** Newest first (by `updatedAt`). */
   list?(options: ListOptions): Promise<Memory[]>;
   update?(id: string, patch: MemoryPatch, options?: ChangeOptions): Promise<Memory | null>;
-  delete?(id: string, options?: ChangeOptions): Promise<boolean>;
+  delete?(id: string, options?: DeleteOptions): Promise<boolean>;
   /** Deletes every memory stored under the scope (matched as in `search`); returns how many. */
   deleteAll?(scope: Scope): Promise<number>;
   history?(id: string): Promise<HistoryEntry[]>;
@@ -236,6 +246,8 @@ export interface PromptInput {
   /** The token budget of the whole block. */
   maxTokens: number;
   now: Date;
+  /** The query the hits were found for (the user's last message), so a long memory can be shown by its part about it. */
+  query?: string;
 }
 
 /** Renders found memories as the block appended to the system prompt. */

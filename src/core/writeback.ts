@@ -12,20 +12,32 @@ export interface FailedWrite {
 /** What `flushMemory` resolves with: the writes that failed since the last flush of that target. */
 export interface FlushReport {
   failed: FailedWrite[];
+  /**
+   * Failed writes not kept for this report because more than 1,000 piled up unflushed (the oldest
+   * go first); each was reported to `onError` when it failed. Absent when none were dropped.
+   */
+  dropped?: number;
 }
 
 /** Tracks the background writes of one wrapper, middleware or store. */
 interface WriteTracker {
   pending: Set<Promise<void>>;
-  failed: FailedWrite[];
+  // A Set, so a failure flushed through one owner is released from the others at once (M4).
+  failed: Set<FailedWrite>;
+  dropped: number;
 }
 
+// M4: an application that never flushes must not keep every failed write (text included) forever.
+const maxKeptFailures = 1000;
+
 const trackers = new WeakMap<object, WriteTracker>();
+// The trackers each failure was recorded in, so reporting it through one releases it from all.
+const failureOwners = new WeakMap<FailedWrite, WriteTracker[]>();
 
 function trackerFor(owner: object): WriteTracker {
   let tracker = trackers.get(owner);
   if (!tracker) {
-    tracker = { pending: new Set(), failed: [] };
+    tracker = { pending: new Set(), failed: new Set(), dropped: 0 };
     trackers.set(owner, tracker);
   }
   return tracker;
@@ -47,7 +59,11 @@ export function aliasWriteOwner(alias: object, owner: object): void {
  */
 export function trackWrite(owners: object[], write: Promise<FailedWrite[]>): Promise<void> {
   const tracked = write.then((failures) => {
-    for (const owner of owners) trackerFor(owner).failed.push(...failures);
+    const failedIn = owners.map(trackerFor);
+    for (const failure of failures) {
+      failureOwners.set(failure, failedIn);
+      for (const tracker of failedIn) keepFailure(tracker, failure);
+    }
   });
   for (const owner of owners) {
     const { pending } = trackerFor(owner);
@@ -55,6 +71,25 @@ export function trackWrite(owners: object[], write: Promise<FailedWrite[]>): Pro
     void tracked.finally(() => pending.delete(tracked));
   }
   return tracked;
+}
+
+function keepFailure(tracker: WriteTracker, failure: FailedWrite): void {
+  tracker.failed.add(failure);
+  if (tracker.failed.size <= maxKeptFailures) return;
+  const oldest = tracker.failed.values().next().value as FailedWrite;
+  tracker.failed.delete(oldest);
+  tracker.dropped += 1;
+}
+
+/** Takes the failures kept by `tracker` out of every tracker that kept them. */
+function takeFailures(tracker: WriteTracker): { failed: FailedWrite[]; dropped: number } {
+  const failed = [...tracker.failed];
+  for (const failure of failed) {
+    for (const other of failureOwners.get(failure) ?? []) other.failed.delete(failure);
+  }
+  const { dropped } = tracker;
+  tracker.dropped = 0;
+  return { failed, dropped };
 }
 
 /**
@@ -83,7 +118,7 @@ export async function flushMemory(target: object): Promise<FlushReport> {
     // Writes started while waiting belong to this flush too.
     while (tracker.pending.size > 0) await Promise.allSettled([...tracker.pending]);
   }
-  const failed = tracker ? tracker.failed.splice(0) : [];
+  const { failed, dropped } = tracker ? takeFailures(tracker) : { failed: [], dropped: 0 };
   if (store?.flush) {
     try {
       await store.flush();
@@ -96,7 +131,7 @@ export async function flushMemory(target: object): Promise<FlushReport> {
       });
     }
   }
-  return { failed };
+  return dropped > 0 ? { failed, dropped } : { failed };
 }
 
 function isStore(value: object): value is MemoryStore {
@@ -107,10 +142,14 @@ function isStore(value: object): value is MemoryStore {
 /** Retry schedule of writes: 5 attempts, waiting about 0.1 s, 0.3 s, 0.9 s and 2.7 s between them. */
 export const writeRetry = { attempts: 5, firstDelayMs: 100, factor: 3 } as const;
 
-/** Runs `attempt` until it succeeds, fails with an error that is not retryable, or runs out of tries. */
+/**
+ * Runs `attempt` until it succeeds, fails with an error that is not retryable, or runs out of tries.
+ * `retrying` is called when the first attempt failed and a retry is coming, before the wait.
+ */
 export async function withRetries<T>(
   attempt: () => Promise<T>,
   isRetryable: (error: unknown) => boolean,
+  retrying: () => void = () => {},
 ): Promise<{ ok: true; value: T; attempts: number } | { ok: false; error: unknown; attempts: number }> {
   let delayMs: number = writeRetry.firstDelayMs;
   for (let attempts = 1; ; attempts += 1) {
@@ -118,6 +157,7 @@ export async function withRetries<T>(
       return { ok: true, value: await attempt(), attempts };
     } catch (error) {
       if (attempts >= writeRetry.attempts || !isRetryable(error)) return { ok: false, error, attempts };
+      if (attempts === 1) retrying();
       // Jitter keeps many writers that failed together from retrying together.
       await new Promise((resolve) => setTimeout(resolve, delayMs * (0.8 + Math.random() * 0.4)));
       delayMs *= writeRetry.factor;
@@ -127,7 +167,7 @@ export async function withRetries<T>(
 
 /** Wraps anything a store threw into a `StoreError` (kept as it is when it already is one). */
 export function toStoreError(error: unknown, store: string, operation: StoreError['operation']): StoreError {
-  if (error instanceof StoreError) return error;
+  if (StoreError.isInstance(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreError(`Store "${store}" failed on ${operation}: ${reason}`, {
     store,

@@ -1,5 +1,6 @@
 import type { MemoryPipeline } from '../core/pipeline.js';
 import type { ChatMessage } from '../core/types.js';
+import { lastUserText } from './json.js';
 
 /** What a function target receives. */
 export interface MemoryFunctionRequest {
@@ -17,14 +18,7 @@ export type MemoryFunction = (request: MemoryFunctionRequest) => Promise<string 
 export function wrapFunction<T extends MemoryFunction>(target: T, pipeline: MemoryPipeline): T {
   const wrapped = async (request: MemoryFunctionRequest) => {
     const messages = Array.isArray(request?.messages) ? request.messages : [];
-    let index = -1;
-    for (let position = messages.length - 1; position >= 0; position -= 1) {
-      if (messages[position]?.role === 'user' && typeof messages[position]?.content === 'string') {
-        index = position;
-        break;
-      }
-    }
-    const query = index >= 0 ? (messages[index]?.content ?? '') : '';
+    const { query, index } = lastUserText(messages);
     const turn = await pipeline.begin({ query, continuation: false, turnKey: `${index}:${query}` });
     const { memoryBlock } = turn;
     const system =

@@ -27,17 +27,36 @@ export function textOf(content: unknown, partType = 'text'): string {
     .join('\n');
 }
 
-/**
- * The text of the last `user` message that has text, and its index (-1 when none): where a
- * provider's tool results arrive as user messages (Anthropic) or files stand alone, the turn's
- * question is further back than the last message.
- */
-export function lastUserText(messages: unknown[]): { query: string; index: number } {
+/** Which messages a provider's user sends, and how their text is read. */
+export interface UserTextOptions {
+  /**
+   * Whether a message is the user's.
+   * @default a message of role `user`
+   */
+  isUser?: (message: Json) => boolean;
+  /**
+   * The type of the content parts that hold text.
+   * @default 'text'
+   */
+  partType?: string;
+  /**
+   * Pass over user messages without text: where a provider's tool results arrive as user messages
+   * (Anthropic) or files stand alone, the turn's question is further back than the last message.
+   * @default false
+   */
+  skipTextless?: boolean;
+}
+
+/** The text of the last user message (the turn's question), and its index (-1 when none). */
+export function lastUserText(
+  messages: unknown[],
+  { isUser = (message) => message.role === 'user', partType = 'text', skipTextless = false }: UserTextOptions = {},
+): { query: string; index: number } {
   for (let index = messages.length - 1; index >= 0; index -= 1) {
     const message = messages[index];
-    if (!isJson(message) || message.role !== 'user') continue;
-    const query = textOf(message.content);
-    if (query !== '') return { query, index };
+    if (!isJson(message) || !isUser(message)) continue;
+    const query = textOf(message.content, partType);
+    if (query !== '' || !skipTextless) return { query, index };
   }
   return { query: '', index: -1 };
 }

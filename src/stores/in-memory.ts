@@ -7,12 +7,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { StoreError } from '../core/errors.js';
+import { InvalidOptionsError, StoreError } from '../core/errors.js';
 import { toInvalidOptionsError } from '../core/options.js';
 import { parseScope, scopeKey, scopeMatches } from '../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   FactInput,
   HistoryEntry,
   ListOptions,
@@ -26,7 +27,16 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
+import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 import { asksForTime } from './contextual-ranking.js';
+import {
+  listSchema,
+  metadataSchema,
+  patchSchema,
+  searchSchema,
+  validate,
+  validateWrite,
+} from './kernel/store-input.js';
 import {
   type MemoryContext,
   planCandidates,
@@ -34,7 +44,6 @@ import {
   rankCandidates,
   rankingSettings,
 } from './local/ranking.js';
-import { restatementOverlap, searchTerms, terms } from './text-terms.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {
@@ -324,8 +333,11 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
 
   function search(query: string, options: SearchOptions): MemoryHit[] {
     const scope = parseScope(options.scope);
+    // The same checks as the other stores: bad input is an error naming the field, never a TypeError.
+    validate(searchSchema, options);
+    if (typeof query !== 'string') throw new InvalidOptionsError('query', 'a string');
     const queryTerms = [...new Set(searchTerms(query))];
-    const limit = Math.max(0, options.limit ?? defaultSearchLimit);
+    const limit = options.limit ?? defaultSearchLimit;
     if (queryTerms.length === 0 || limit === 0) return [];
     const groups = groupsIn(scope);
     let size = 0;
@@ -437,6 +449,8 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       assertOpen('add');
       options.signal?.throwIfAborted();
       const scope = parseScope(options.scope);
+      validateWrite(write);
+      if (options.metadata !== undefined) validate(metadataSchema, options.metadata);
       // This store does not distil facts, but a write of raw messages must not be lost: each user
       // message is kept as a fact, as the user said it.
       const facts: FactInput[] =
@@ -462,8 +476,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     async list(options: ListOptions): Promise<Memory[]> {
       assertOpen('list');
       const scope = parseScope(options.scope);
-      const limit = Math.min(Math.max(0, options.limit ?? defaultListLimit), maxListLimit);
-      const offset = Math.max(0, options.offset ?? 0);
+      validate(listSchema, options);
+      const limit = Math.min(options.limit ?? defaultListLimit, maxListLimit);
+      const offset = options.offset ?? 0;
       const visible = visibleTo(options.types, options.filters, Date.now());
       return groupsIn(scope)
         .flatMap((group) => membersOf(group, options.types).filter(visible))
@@ -474,9 +489,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
 
     async update(id: string, patch: MemoryPatch, options: ChangeOptions = {}): Promise<Memory | null> {
       assertOpen('update');
-      const stored = memories.get(id);
-      if (!stored || isExpired(stored.memory, Date.now())) return null;
-      const text = patch.text?.trim();
+      const text = typeof patch.text === 'string' ? patch.text.trim() : undefined;
       if (text === '') {
         throw new StoreError('A memory cannot be updated to empty text; delete it instead.', {
           store: 'memory',
@@ -484,6 +497,9 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
           retryable: false,
         });
       }
+      validate(patchSchema, patch);
+      const stored = memories.get(id);
+      if (!stored || isExpired(stored.memory, Date.now())) return null;
       const { memory } = stored;
       const previousText = memory.text;
       const now = new Date();
@@ -503,9 +519,18 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       return copy(memory);
     },
 
-    async delete(id: string, options: ChangeOptions = {}): Promise<boolean> {
+    async delete(id: string, options: DeleteOptions = {}): Promise<boolean> {
       assertOpen('delete');
       const stored = memories.get(id);
+      if (options.erase === true) {
+        // Also what an earlier delete left: the words of the history.
+        const history = histories.get(id);
+        if (!stored && !history) return false;
+        if (stored) remove(stored);
+        histories.set(id, scrubbed(history ?? []));
+        record(id, { event: 'DELETE' }, new Date());
+        return true;
+      }
       if (!stored) return false;
       remove(stored);
       record(id, { event: 'DELETE', oldText: stored.memory.text, reason: options.reason }, new Date());
@@ -526,8 +551,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
           byKey.delete(stored.key);
           // Forgetting a user must not leave their words behind in the history: keep only that
           // changes, and the deletion, happened.
-          const scrubbed = (histories.get(id) ?? []).map(({ oldText, newText, ...entry }) => entry);
-          histories.set(id, scrubbed);
+          histories.set(id, scrubbed(histories.get(id) ?? []));
           record(id, { event: 'DELETE' }, now);
           deleted += 1;
         }
@@ -553,6 +577,11 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       histories.clear();
     },
   };
+}
+
+/** History entries without their words (texts and reasons): only that changes happened. */
+function scrubbed(entries: HistoryEntry[]): HistoryEntry[] {
+  return entries.map(({ oldText, newText, reason, ...entry }) => entry);
 }
 
 /** What a memory's text is searched and compared by. */

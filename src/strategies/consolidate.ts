@@ -13,7 +13,7 @@ import { toInvalidOptionsError } from '../core/options.js';
 import { parseScope, scopeKey } from '../core/scope.js';
 import { checkMemories } from '../core/store-results.js';
 import type { Memory, MemoryChange, MemoryStore, Scope } from '../core/types.js';
-import { terms, wordOverlap } from '../stores/text-terms.js';
+import { terms, wordOverlap } from '../text/text-terms.js';
 import { type ModelSource, modelCall, modelSourceSchema } from './extract/llm-client.js';
 import { parseModelJson } from './extract/model-json.js';
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { MemoryError } from '../core/errors.js';
+import { InvalidOptionsError, MemoryError } from '../core/errors.js';
 import { type ErrorContext, type ResolvedOptions, resolveOptions, type WithMemoryOptions } from '../core/options.js';
 import { redactSensitive } from '../core/redact.js';
 import type { MemoryStore, Scope } from '../core/types.js';
@@ -33,10 +33,13 @@ const warned = new Set<string>();
 /** Validates the options once (throws `InvalidOptionsError` naming the path) and resolves them. */
 export function resolveToolContext(options: WithMemoryOptions): ToolContext {
   const resolved = resolveOptions(options);
-  const { onError } = resolved;
+  const { onError, scope } = resolved;
+  if (typeof scope !== 'object') {
+    throw new InvalidOptionsError('scope', 'a scope object such as { userId: "user_42" } for memory tools');
+  }
   return {
     store: resolved.store ?? defaultStore(),
-    scope: resolved.scope,
+    scope,
     mode: resolved.mode,
     search: resolved.search,
     redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? (text) => text : resolved.redact,

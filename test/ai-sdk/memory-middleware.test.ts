@@ -569,3 +569,71 @@ describe('memoryMiddleware: options and versions', () => {
     expect(extract.turns.map((turn) => turn.assistantText)).toEqual(['It is 21 °C.']);
   });
 });
+
+describe('memoryMiddleware: the scope per call', () => {
+  it('serves two users through one middleware with providerOptions.withMemory.scope, each seeing only their own memories', async () => {
+    const store = track(inMemoryStore());
+    // No scope of its own: every call names one.
+    const memory = memoryMiddleware({ store });
+    const model = new MockLanguageModelV3({ doGenerate: textReply('Noted.') });
+    const wrapped = wrapLanguageModel({ model, middleware: memory });
+    const ask = (userId: string, prompt: string) =>
+      generateText({ model: wrapped, system, prompt, providerOptions: { withMemory: { scope: { userId } } } });
+
+    await Promise.all([ask('alice', 'I live in Oslo.'), ask('bob', 'I live in Rome.')]);
+    expect((await flushMemory(memory)).failed).toEqual([]);
+    model.doGenerateCalls.length = 0;
+    await ask('alice', 'Where do I live?');
+    await ask('bob', 'Where do I live?');
+
+    const [alicePrompt, bobPrompt] = model.doGenerateCalls.map((call) =>
+      JSON.stringify(memoryMessages(call.prompt as Array<{ role: string; content: unknown }>)),
+    );
+    expect(alicePrompt).toContain('Oslo');
+    expect(alicePrompt).not.toContain('Rome');
+    expect(bobPrompt).toContain('Rome');
+    expect(bobPrompt).not.toContain('Oslo');
+    expect(JSON.stringify(await store.list({ scope: { userId: 'alice' } }))).not.toContain('Rome');
+    expect(JSON.stringify(await store.list({ scope: { userId: 'bob' } }))).not.toContain('Oslo');
+  });
+
+  it('prefers the scope the call names to its own, and takes a scope function too', async () => {
+    const store = track(createMockStore());
+    const memory = memoryMiddleware({ store, scope: () => ({ userId: 'from-function' }), write: 'await' });
+    const wrapped = wrapLanguageModel({
+      model: new MockLanguageModelV3({ doGenerate: textReply('ok') }),
+      middleware: memory,
+    });
+    await generateText({ model: wrapped, prompt: 'Hello there.' });
+    await generateText({
+      model: wrapped,
+      prompt: 'Hello again.',
+      providerOptions: { withMemory: { scope: { userId: 'named' } } },
+    });
+    expect([...new Set(store.searchCalls.map((call) => call.options.scope.userId))]).toEqual([
+      'from-function',
+      'named',
+    ]);
+  });
+
+  it.each([
+    ['no scope at all', undefined],
+    ['an invalid scope', { withMemory: { scope: { userId: 42 } } }],
+    ['a scope of no user', { withMemory: { scope: {} } }],
+  ])('gives a call with %s no memory (no search, no write) and reports it', async (_, providerOptions) => {
+    const store = track(createMockStore([{ text: 'Alice lives in Oslo.', scope: { userId: 'alice' } }]));
+    const stages: string[] = [];
+    const memory = memoryMiddleware({ store, onError: (_error, context) => stages.push(context.stage) });
+    const model = new MockLanguageModelV3({ doGenerate: textReply('Hello!') });
+    const { text } = await generateText({
+      model: wrapLanguageModel({ model, middleware: memory }),
+      prompt: 'Where do I live?',
+      ...(providerOptions && { providerOptions: providerOptions as never }),
+    });
+    await flushMemory(memory);
+    expect(text).toBe('Hello!');
+    expect(store.searchCalls).toEqual([]);
+    expect(store.addCalls).toEqual([]);
+    expect(stages).toEqual(['scope']);
+  });
+});

@@ -6,7 +6,16 @@ import { percentile } from '../../bench/percentiles.js';
 
 describe('bench overhead (smoke)', () => {
   it('reports latency per mode, the ratios and the CPU cost per store', async () => {
-    const result = await runOverheadBench({ calls: 3, modelMs: 2, searchMs: 1, addMs: 5, cpuCalls: 10 });
+    const result = await runOverheadBench({
+      calls: 3,
+      modelMs: 2,
+      searchMs: 1,
+      addMs: 5,
+      cpuCalls: 10,
+      wrappers: 20,
+      scalingCalls: 10,
+      scalingRounds: 1,
+    });
     expect(result.benchmark).toBe('overhead');
     for (const row of [result.raw, result.background, result.await]) {
       expect(row.p50).toBeGreaterThan(0);
@@ -20,6 +29,11 @@ describe('bench overhead (smoke)', () => {
     for (const micros of Object.values(result.cpuMicrosPerCall)) expect(micros).toBeGreaterThanOrEqual(0);
     expect(result.errors).toBeUndefined();
     expect(formatOverheadResult(result)).toContain("write: 'await'");
+    // H1: the row comparing a fresh process with one that created many wrappers.
+    expect(result.wrapperScaling.wrappers).toBe(20);
+    expect(result.wrapperScaling.freshMicrosPerCall).toBeGreaterThan(0);
+    expect(result.wrapperScaling.afterWrappersMicrosPerCall).toBeGreaterThan(0);
+    expect(formatOverheadResult(result)).toContain('after 20 wrappers created');
   });
 });
 

@@ -158,7 +158,10 @@ describe('with-memory history and forget', () => {
     const kept = await add('Lives in Lyon', '--user', 'u1');
 
     const forgotten = await cli(['forget', id]);
-    expect(forgotten).toMatchObject({ code: 0, stdout: `Forgot ${id}.\n` });
+    expect(forgotten).toMatchObject({
+      code: 0,
+      stdout: `Forgot ${id}. Its history keeps the text; \`with-memory forget ${id} --erase\` erases that too.\n`,
+    });
     const listed = parseJson<JsonMemory[]>(await cli(['list', '--user', 'u1', '--json']));
     expect(listed.map((memory) => memory.id)).toEqual([kept]);
 
@@ -177,7 +180,20 @@ describe('with-memory history and forget', () => {
     expect(lines[2]).toMatch(/DELETE\s+cli\s+with-memory forget\s+Prefers Celsius$/);
 
     const json = parseJson<{ deleted: number; id: string }>(await cli(['forget', kept, '--json']));
-    expect(json).toEqual({ deleted: 1, id: kept });
+    expect(json).toEqual({ deleted: 1, id: kept, erased: false });
+  });
+
+  // L9
+  it('erases one memory completely with forget <id> --erase, and says so in its help', async () => {
+    const id = await add('Owes Bob 40 euros', '--user', 'u1');
+    expect((await cli(['forget', '--help'])).stdout).toMatch(/--erase\s+with an id: erase the memory completely/);
+    expect(await cli(['forget', id, '--erase'])).toMatchObject({
+      code: 0,
+      stdout: `Erased ${id}, with the text of its history.\n`,
+    });
+    const history = parseJson<JsonHistoryEntry[]>(await cli(['history', id, '--json']));
+    expect(history.map((entry) => entry.event)).toEqual(['ADD', 'DELETE']);
+    expect(history.some((entry) => entry.oldText ?? entry.newText ?? entry.reason)).toBe(false);
   });
 
   it('forgets every memory of a user with --yes, and nobody else’s', async () => {

@@ -4,7 +4,7 @@ import type { MemoryError } from '../../src/core/errors.js';
 import type { WithMemoryOptions, WriteCandidate } from '../../src/core/options.js';
 import type { ChangeOptions, MemoryPatch, MemoryStore, Scope } from '../../src/core/types.js';
 import { exchangeExtractor } from '../../src/strategies/extract/exchange-extractor.js';
-import { heuristicExtractor } from '../../src/strategies/extract/heuristic-extractor.js';
+import { heuristicExtractor } from '../../src/strategies/extract/heuristic/index.js';
 import { llmExtractor } from '../../src/strategies/extract/llm-extractor.js';
 import { createMockStore, type MockStore } from '../../src/testing/mock-store.js';
 import { withMemory } from '../../src/with-memory.js';

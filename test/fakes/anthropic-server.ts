@@ -2,10 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { readBody, sendJson } from './http.js';
 
-/** A scripted reply of the fake: text, or a tool call (which stops with `tool_use`). */
+/**
+ * A scripted reply of the fake: text, a tool call (which stops with `tool_use`), or the exact SSE
+ * events of a streamed reply (what a misbehaving compatible server might send).
+ */
 export type AnthropicReply =
   | { text: string }
-  | { toolUse: { name: string; input: Record<string, unknown> }; text?: string };
+  | { toolUse: { name: string; input: Record<string, unknown> }; text?: string }
+  | { events: Array<Record<string, unknown>> };
 
 /** Decides the reply to one request body; the default answers "OK." */
 export type AnthropicResponder = (body: Record<string, unknown>) => AnthropicReply;
@@ -49,9 +53,8 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     const body = JSON.parse(await readBody(request)) as Record<string, unknown>;
     fake.requests.push(body);
     const reply = fake.replies.shift() ?? fake.respond(body);
-    const message = toMessage(reply, String(body.model ?? 'claude-test'));
-    if (body.stream === true) {
-      const events = toEvents(message);
+    if ('events' in reply || body.stream === true) {
+      const events = 'events' in reply ? reply.events : toEvents(toMessage(reply, String(body.model ?? 'claude-test')));
       fake.sentEvents.push(events);
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       for (const event of events) {
@@ -59,7 +62,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       }
       response.end();
     } else {
-      sendJson(response, 200, message, requestId());
+      sendJson(response, 200, toMessage(reply, String(body.model ?? 'claude-test')), requestId());
     }
   });
 
@@ -74,7 +77,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   return fake;
 }
 
-function toMessage(reply: AnthropicReply, model: string) {
+function toMessage(reply: Exclude<AnthropicReply, { events: unknown }>, model: string) {
   ids += 1;
   const content: Array<Record<string, unknown>> = [];
   if (reply.text) content.push({ type: 'text', text: reply.text });

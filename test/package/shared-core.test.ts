@@ -47,3 +47,37 @@ it('the CLI runs from the build', async () => {
   const { stdout } = await run(process.execPath, [join(built, 'cli', 'index.js'), '--help']);
   expect(stdout).toMatch(/^Usage: with-memory/);
 });
+
+it('each error class knows its own errors from another copy of the package (ESM beside CommonJS)', async () => {
+  // The two module formats are two copies: their classes differ, so only the markers can tell.
+  const script = `
+    import { createRequire } from 'node:module';
+    const esm = await import('./${built}/index.js');
+    const cjs = createRequire(process.cwd() + '/')('./${built}/index.cjs');
+    const errors = {
+      MemoryError: new cjs.MemoryError('base'),
+      InvalidOptionsError: new cjs.InvalidOptionsError('scope', 'an object'),
+      StoreError: new cjs.StoreError('failed', { store: 'local', operation: 'search' }),
+      StoreTimeoutError: new cjs.StoreTimeoutError('local', 'search', 5),
+      ExtractionError: new cjs.ExtractionError('llm', 'bad answer'),
+      Plain: new Error('not ours'),
+    };
+    const classes = ['MemoryError', 'InvalidOptionsError', 'StoreError', 'StoreTimeoutError', 'ExtractionError'];
+    console.log(JSON.stringify({
+      instanceOf: errors.StoreError instanceof esm.StoreError,
+      matches: Object.fromEntries(Object.entries(errors).map(([name, error]) =>
+        [name, classes.filter((found) => esm[found].isInstance(error))])),
+    }));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+  expect(JSON.parse(stdout)).toEqual({
+    instanceOf: false,
+    matches: {
+      MemoryError: ['MemoryError'],
+      InvalidOptionsError: ['MemoryError', 'InvalidOptionsError'],
+      StoreError: ['MemoryError', 'StoreError'],
+      StoreTimeoutError: ['MemoryError', 'StoreError', 'StoreTimeoutError'],
+      ExtractionError: ['MemoryError', 'ExtractionError'],
+      Plain: [],
+    },
+  });
+});

@@ -123,6 +123,39 @@ describe('withMemory around an Anthropic client', () => {
     ]);
   });
 
+  it('passes a stream through whole when reading one of its events throws, and writes nothing', async () => {
+    // A text that cannot become a string (no callable toString or valueOf): reading it throws.
+    const unreadable = { toString: 0, valueOf: 0 };
+    fake.replies.push({
+      events: [
+        { type: 'message_start', message: { id: 'msg_x', type: 'message', role: 'assistant', content: [] } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: unreadable } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'and the rest.' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn' } },
+        { type: 'message_stop' },
+      ],
+    });
+    const store = inMemoryStore();
+    const errors: MemoryError[] = [];
+    const claude = withMemory(client(), { scope: { userId: 'u' }, store, onError: (error) => errors.push(error) });
+    const stream = await claude.messages.create({
+      model,
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: 'user', content: celsius }],
+    });
+    const received: unknown[] = [];
+    for await (const event of stream) received.push(event);
+
+    expect(received).toEqual(fake.sentEvents[0]);
+    await flushMemory(claude);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.cause).toBeInstanceOf(TypeError);
+    expect(await store.list({ scope: { userId: 'u' } })).toEqual([]);
+  });
+
   it('returns a stream before a slow write is stored, and flushMemory waits for it', async () => {
     const inner = inMemoryStore();
     let stored = false;

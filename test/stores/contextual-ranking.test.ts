@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { contextualScores, neighbourWeights, timeCueBoost } from '../../src/stores/contextual-ranking.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { searchTerms, terms } from '../../src/stores/text-terms.js';
+import { searchTerms, terms } from '../../src/text/text-terms.js';
 
 describe('searchTerms', () => {
   it('drops the words that only carry the question, keeps the topic', () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError, StoreError } from '../../src/core/errors.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { terms, wordOverlap } from '../../src/stores/text-terms.js';
 import { testStoreContract } from '../../src/testing/vitest/index.js';
+import { terms, wordOverlap } from '../../src/text/text-terms.js';
+import { describeInputRules } from './store-behaviour.js';
 
 testStoreContract('inMemoryStore', () => inMemoryStore());
+describeInputRules('inMemoryStore', () => inMemoryStore());
 
 const scope = { userId: 'user_42' };
 
@@ -239,4 +241,19 @@ describe('inMemoryStore', () => {
     expect(() => inMemoryStore({ duplicateThreshold: 2 })).toThrow(InvalidOptionsError);
     expect(() => inMemoryStore({ duplicateTreshold: 0.5 } as never)).toThrow(/duplicateTreshold/);
   });
+});
+
+// L9
+it('inMemoryStore erases one memory completely with delete(id, { erase: true })', async () => {
+  const store = inMemoryStore();
+  const [added] = await store.add({ facts: [{ text: 'Owes Bob 40 euros' }] }, { scope });
+  const id = added?.id ?? '';
+  await store.update(id, { text: 'Owes Bob 50 euros' }, { reason: 'corrected' });
+  expect(await store.delete(id)).toBe(true);
+  expect((await store.history(id)).at(-1)?.oldText).toBe('Owes Bob 50 euros');
+  expect(await store.delete(id, { erase: true })).toBe(true);
+  const history = await store.history(id);
+  expect(history.map((entry) => entry.event)).toEqual(['ADD', 'UPDATE', 'DELETE', 'DELETE']);
+  expect(history.some((entry) => entry.oldText ?? entry.newText ?? entry.reason)).toBe(false);
+  expect(await store.delete('no-such-memory', { erase: true })).toBe(false);
 });

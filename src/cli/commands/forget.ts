@@ -1,7 +1,8 @@
 /**
- * `with-memory forget <id>` deletes one memory; `with-memory forget --user <id>` (or any scope)
- * deletes every memory of the scope, with its index entries and the words of its history, after
- * asking, unless `--yes` is given.
+ * `with-memory forget <id>` deletes one memory, its text kept in the history (an audit trail);
+ * `--erase` erases it completely, history words included. `with-memory forget --user <id>` (or any
+ * scope) deletes every memory of the scope, with its index entries and the words of its history,
+ * after asking, unless `--yes` is given.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { addScopeFlags, describeScope, hasScopeFlags, type ScopeFlags, scopeFrom
 
 interface ForgetFlags extends ScopeFlags, DatabaseFlags {
   yes?: boolean;
+  erase?: boolean;
   json?: boolean;
 }
 
@@ -28,9 +30,10 @@ export function registerForgetCommand(program: Command, io: CliIo): void {
     program
       .command('forget')
       .description('delete one memory by its id, or every memory of a scope (--user <id>, --agent <id>, --run <id>)')
-      .argument('[id]', 'the id of the memory to delete'),
+      .argument('[id]', 'the id of the memory to delete (its history keeps the text unless --erase)'),
   )
     .option('-y, --yes', 'delete a whole scope without asking')
+    .option('--erase', 'with an id: erase the memory completely, the text in its history included')
     .action(async (id: string | undefined, _options: unknown, command: Command) => {
       const flags = command.optsWithGlobals<ForgetFlags>();
       const output = createOutput(io, { json: flags.json === true });
@@ -52,13 +55,18 @@ export function registerForgetCommand(program: Command, io: CliIo): void {
 }
 
 async function forgetOne(id: string, flags: ForgetFlags, output: Output): Promise<void> {
+  const erase = flags.erase === true;
   const deleted = await withStore(flags, { create: false }, (store) =>
-    store.delete(id, { reason: 'with-memory forget' }),
+    store.delete(id, { reason: 'with-memory forget', erase }),
   );
   if (!deleted) {
     throw new CliError(`no memory with id ${id}; \`with-memory list\` shows the ids`, exitCodes.failure);
   }
-  output.result({ deleted: 1, id }, () => `Forgot ${id}.`);
+  output.result({ deleted: 1, id, erased: erase }, () =>
+    erase
+      ? `Erased ${id}, with the text of its history.`
+      : `Forgot ${id}. Its history keeps the text; \`with-memory forget ${id} --erase\` erases that too.`,
+  );
 }
 
 async function forgetScope(scope: Scope, flags: ForgetFlags, io: CliIo, output: Output): Promise<void> {

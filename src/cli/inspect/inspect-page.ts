@@ -299,7 +299,7 @@ function edit(memory, cell) {
 
 async function remove(memory) {
   const preview = memory.text.length > 80 ? memory.text.slice(0, 80) + '…' : memory.text;
-  if (!confirm('Delete this memory? It cannot be undone.\\n\\n' + preview)) return;
+  if (!confirm('Delete this memory? It cannot be undone. Its history keeps the text; with-memory forget ' + memory.id + ' --erase erases it completely.\\n\\n' + preview)) return;
   try {
     await api('/api/delete', {}, { id: memory.id });
     document.getElementById('history').hidden = true;

@@ -16,7 +16,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
-import { restatementOverlap, terms } from '../text-terms.js';
+import { restatementOverlap, terms } from '../../text/text-terms.js';
 import type { Connection } from './connection.js';
 import { bytesToVector, cosine } from './embeddings.js';
 import { sameScopeAndTypeCondition } from './filters.js';

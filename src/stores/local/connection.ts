@@ -27,10 +27,16 @@ export interface Connection {
    */
   write<T>(work: () => T): Promise<T>;
   /**
-   * Copies the WAL into the database file and empties it, so no old page versions stay behind.
-   * True when it could (another process reading may hold frames back).
+   * Copies the WAL into the database file and empties it, so no old page versions stay behind,
+   * trying for up to `waitMs`. True when it could (another connection reading an older state of
+   * the file holds frames back until its read ends).
    */
-  truncateWal(): Promise<boolean>;
+  truncateWal(waitMs: number): Promise<boolean>;
+  /**
+   * Rewrites the file with its live content only (VACUUM): the one way SQLite has to drop the
+   * copies of deleted entries that moving cells between pages leaves in their unused space.
+   */
+  vacuum(): Promise<void>;
   close(): void;
 }
 
@@ -173,14 +179,18 @@ export async function openConnection(path: string, settings: ConnectionSettings)
         }
         queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
       }),
-    async truncateWal() {
+    async truncateWal(waitMs) {
       if (inMemory) return true;
-      for (let attempt = 0; attempt < 20; attempt += 1) {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
         const [result] = (await retrying(() => db.pragma('wal_checkpoint(TRUNCATE)'))) as Array<{ busy: number }>;
         if (result?.busy === 0) return true;
+        if (Date.now() >= deadline) return false;
         await sleep(25);
       }
-      return false;
+    },
+    async vacuum() {
+      await retrying(() => db.exec('VACUUM'));
     },
     close() {
       statements.clear();

@@ -12,7 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Scope } from '../../core/types.js';
-import { searchTerms } from '../text-terms.js';
+import { searchTerms } from '../../text/text-terms.js';
 
 /**
  * Most distinct terms a query uses. A 100 KB query would otherwise become an OR of thousands of

@@ -12,8 +12,9 @@
 
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
-import { scopeSchema } from '../../core/scope.js';
+import { scopeKey, scopeSchema } from '../../core/scope.js';
 import type { Memory, Scope } from '../../core/types.js';
+import { memoryTypeSchema, metadataSchema } from '../kernel/store-input.js';
 
 /** What an import reads: lines of text, or chunks of a file split anywhere (a `ReadStream`). */
 export type JsonlSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
@@ -43,9 +44,9 @@ const isoDate = z
 const lineSchema = z.object({
   id: z.string().trim().min(1).max(256),
   text: z.string().refine((value) => value.trim() !== '', { error: 'non-empty text' }),
-  type: z.string().min(1).optional(),
+  type: memoryTypeSchema.optional(),
   scope: scopeSchema,
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: metadataSchema.default({}),
   createdAt: isoDate,
   updatedAt: isoDate,
   expiresAt: isoDate.optional(),
@@ -76,14 +77,50 @@ export function parseJsonLine(line: string, lineNumber: number): Memory {
   return memory;
 }
 
+/** A parsed line of an import, with its line number for the errors that name it. */
+export interface ImportLine {
+  memory: Memory;
+  lineNumber: number;
+}
+
+/** What a store holds under the id of a line being imported. */
+export interface ImportTarget {
+  scope: Scope;
+  deleted: boolean;
+}
+
+/**
+ * Refuses a line whose id is a memory of another scope, or a deleted memory: an import updates
+ * memories of the line's own scope, and never moves a memory to another user nor revives one.
+ */
+export function checkImportTarget(target: ImportTarget | undefined, memory: Memory, lineNumber: number): void {
+  if (target === undefined) return;
+  if (target.deleted) {
+    throw new ImportLineError(
+      `Line ${lineNumber} of the import has the id of a deleted memory, which an import does not revive; give the line a new id.`,
+    );
+  }
+  if (scopeKey(target.scope) !== scopeKey(memory.scope)) {
+    throw new ImportLineError(
+      `Line ${lineNumber} of the import has the id of a memory of another scope, which an import does not move; give the line a new id, or the scope of that memory.`,
+    );
+  }
+}
+
 /** The non-blank lines of a source, with their line numbers, however its chunks are cut. */
 export async function* readLines(source: JsonlSource): AsyncGenerator<{ line: string; lineNumber: number }> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let lineNumber = 0;
+  let atStart = true;
   for await (const chunk of source as AsyncIterable<string | Uint8Array>) {
     pending +=
       typeof chunk === 'string' ? chunk : decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A byte-order mark (editors on Windows write one) opens the file, not the first memory.
+    if (atStart && pending !== '') {
+      atStart = false;
+      if (pending.startsWith('\uFEFF')) pending = pending.slice(1);
+    }
     let start = 0;
     for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n', start)) {
       const line = pending.slice(start, newline).replace(/\r$/, '');

@@ -14,6 +14,7 @@ import { parseScope } from '../../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   FactInput,
   ListOptions,
   Memory,
@@ -25,7 +26,15 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
-import { terms } from '../text-terms.js';
+import { terms } from '../../text/text-terms.js';
+import {
+  listSchema,
+  metadataSchema,
+  patchSchema,
+  searchSchema,
+  validate,
+  validateWrite,
+} from '../kernel/store-input.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
 import { type Embedder, embedForWrite, embedTexts } from './embeddings.js';
@@ -33,8 +42,16 @@ import { scopeCondition, visibleCondition } from './filters.js';
 import { queryTerms } from './fts-query.js';
 import { type LocalHistoryEntry, readHistory, recordHistory, scrubHistory } from './history.js';
 import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
-import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from './jsonl.js';
-import { joinTerms, type MemoryRow, memoryColumns, rowToMemory, scopeColumns } from './rows.js';
+import {
+  checkImportTarget,
+  type ImportLine,
+  ImportLineError,
+  type JsonlSource,
+  memoryToJsonLine,
+  parseJsonLine,
+  readLines,
+} from './jsonl.js';
+import { joinTerms, type MemoryRow, memoryColumns, rowScope, rowToMemory, scopeColumns } from './rows.js';
 import { CannotOpen } from './schema.js';
 import { type SearchRequest, searchMemories } from './search.js';
 
@@ -120,8 +137,10 @@ export interface LocalStore extends Required<MemoryStore> {
   export(options?: ExportOptions): Readable;
   /**
    * Reads JSONL written by `export` (a file stream, or lines) and stores each memory under its own
-   * id, keeping its dates: an id already present is updated. Lines are written in batches of 500;
-   * an invalid line rejects naming its line number, and the batches before it stay written.
+   * id, keeping its dates: an id already present in the line's scope is updated. An id of another
+   * scope's memory, or of a deleted memory, is refused (an import never moves or revives a memory).
+   * Lines are written in batches of 500; an invalid or refused line rejects naming its line number,
+   * and the batches before it stay written.
    * With an embedder, vectors are computed anew.
    */
   import(source: JsonlSource): Promise<ImportResult>;
@@ -134,6 +153,7 @@ const defaultListLimit = 100;
 const maxListLimit = 1000;
 const importBatchSize = 500;
 const exportPageSize = 500;
+const eraseRetryMs = 1000;
 
 const optionsSchema = z
   .object(
@@ -166,57 +186,6 @@ const optionsSchema = z
     { error: "an options object such as { path: '.with-memory/memory.db' }" },
   )
   .strict();
-
-export const metadataSchema = z
-  .record(z.string(), z.unknown(), { error: 'a plain object' })
-  .refine(isJsonObject, { error: 'a JSON-serialisable object' });
-const dateSchema = z
-  .date({ error: 'a Date' })
-  .refine((date) => !Number.isNaN(date.getTime()), { error: 'a valid Date' });
-const typeSchema = z.string({ error: 'a string' }).min(1, { error: 'a non-empty string' });
-export const factSchema = z.object({
-  text: z.string({ error: 'a string' }),
-  type: typeSchema.optional(),
-  metadata: metadataSchema.optional(),
-  expiresAt: dateSchema.optional(),
-  createdAt: dateSchema.optional(),
-});
-const writeSchema = z.union(
-  [
-    z.object({ facts: z.array(factSchema, { error: 'an array of facts' }) }),
-    z.object({
-      messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }), {
-        error: 'an array of messages',
-      }),
-    }),
-  ],
-  { error: '{ facts: [...] } or { messages: [...] }' },
-);
-const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite), z.boolean()]);
-const filtersSchema = z.record(z.string(), z.union([metadataValue, z.array(metadataValue)]), {
-  error: 'an object of metadata values or arrays of them',
-});
-const searchSchema = z.object({
-  limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
-  threshold: z.number().min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).optional(),
-  types: z.array(typeSchema).optional(),
-  filters: filtersSchema.optional(),
-});
-export const listSchema = z.object({
-  limit: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
-  offset: z.number().int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }).optional(),
-  types: z.array(typeSchema).optional(),
-  filters: filtersSchema.optional(),
-});
-export const patchSchema = z.object({
-  text: z
-    .string({ error: 'a string' })
-    .refine((text) => text.trim() !== '', { error: 'non-empty text (delete the memory instead)' })
-    .optional(),
-  type: typeSchema.optional(),
-  metadata: metadataSchema.optional(),
-  expiresAt: z.union([dateSchema, z.null()]).optional(),
-});
 
 /**
  * Creates the embedded local store: a SQLite file that survives restarts, searched by BM25 (and by
@@ -279,6 +248,50 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
   const embed = (texts: string[], operation: StoreOperation) =>
     embedForWrite(embedder, texts, { store: storeName, operation });
 
+  // An erase whose WAL could not be emptied yet: tried again every second until it is (never
+  // keeping the process alive for it); closing the last connection to the file empties it too.
+  let eraseRetry: ReturnType<typeof setInterval> | undefined;
+  function finishEraseLater(connection: Connection): void {
+    if (eraseRetry !== undefined) return;
+    eraseRetry = setInterval(() => {
+      connection.truncateWal(0).then(
+        (done) => {
+          if (done) {
+            clearInterval(eraseRetry);
+            eraseRetry = undefined;
+          }
+        },
+        () => undefined,
+      );
+    }, eraseRetryMs);
+    eraseRetry.unref();
+  }
+
+  /**
+   * Makes an erase reach the bytes of the file. Secure delete zeroes deleted entries, but not the
+   * copies of them that a page split or merge left in the unused space of pages still in use (the
+   * scope indexes, FTS segments): the file is rewritten without them (VACUUM, about 0.5 s per
+   * 50 MB of file), then the WAL is emptied.
+   */
+  async function eraseFromFile(connection: Connection, operation: 'delete' | 'deleteAll' = 'delete'): Promise<void> {
+    await connection.vacuum();
+    await emptyWal(connection, operation);
+  }
+
+  /**
+   * Empties the WAL, where old versions of the pages (with the erased text) stay until then; a
+   * connection still reading an older state of the file holds that back: the erase is reported
+   * unfinished, and finished in the background.
+   */
+  async function emptyWal(connection: Connection, operation: 'delete' | 'deleteAll'): Promise<void> {
+    if (await connection.truncateWal(busyTimeoutMs)) return;
+    finishEraseLater(connection);
+    throw new StoreError(
+      `The local store's ${operation} removed the memories, but another connection kept reading ${path}, so old copies of their pages stay in its WAL (${path}-wal) until that read ends; the store finishes the erase then (or call ${operation} again). Raise busyTimeoutMs to wait longer.`,
+      { store: storeName, operation, retryable: true },
+    );
+  }
+
   function readMemory(connection: Connection, id: string, now: number): MemoryRow | undefined {
     return connection
       .statement(
@@ -307,7 +320,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
         addOptions.signal?.throwIfAborted();
         const scope = parseScope(addOptions.scope);
         const baseMetadata = addOptions.metadata === undefined ? {} : validate(metadataSchema, addOptions.metadata);
-        const checked = validate(writeSchema, write);
+        const checked = validateWrite(write);
         // This store does not distil facts, but a write of raw messages must not be lost: each user
         // message is kept as a fact, as the user said it.
         const facts: FactInput[] =
@@ -436,14 +449,23 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       });
     },
 
-    delete(id: string, changeOptions: ChangeOptions = {}): Promise<boolean> {
-      return run('delete', (connection) =>
-        connection.write(() => {
+    delete(id: string, deleteOptions: DeleteOptions = {}): Promise<boolean> {
+      return run('delete', async (connection) => {
+        const erase = deleteOptions.erase === true;
+        const deleted = await connection.write(() => {
           const now = Date.now();
           const existing = connection
-            .statement('SELECT seq, id, text FROM memories WHERE id = ? AND deleted_at IS NULL')
-            .get(String(id)) as Pick<MemoryRow, 'seq' | 'id' | 'text'> | undefined;
-          if (!existing) return false;
+            .statement('SELECT seq, id, text, deleted_at FROM memories WHERE id = ?')
+            .get(String(id)) as (Pick<MemoryRow, 'seq' | 'id' | 'text'> & { deleted_at: number | null }) | undefined;
+          // An erase also takes what an earlier delete left: the tombstone and its history's words.
+          if (!existing || (existing.deleted_at !== null && !erase)) return false;
+          if (erase) {
+            scrubHistory(connection, 'SELECT ?', [existing.id]);
+            connection.statement('DELETE FROM memories WHERE seq = ?').run(existing.seq);
+            connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
+            recordHistory(connection, { memoryId: existing.id, event: 'DELETE', actor, at: now });
+            return true;
+          }
           // A tombstone keeps the scope, so deleteAll of that scope can still find and scrub this
           // memory's history; the text goes (the history's DELETE entry keeps it, as an audit trail).
           connection
@@ -456,20 +478,22 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
             memoryId: existing.id,
             event: 'DELETE',
             oldText: existing.text,
-            reason: changeOptions.reason,
+            reason: deleteOptions.reason,
             actor,
             at: now,
           });
           return true;
-        }),
-      );
+        });
+        if (deleted && erase) await eraseFromFile(connection);
+        return deleted;
+      });
     },
 
     deleteAll(scope: Scope): Promise<number> {
       return run('deleteAll', async (connection) => {
         const parsedScope = parseScope(scope);
         const inScope = scopeCondition(parsedScope);
-        const deleted = await connection.write(() => {
+        const { deleted, removed } = await connection.write(() => {
           const now = Date.now();
           const { count } = connection
             .statement(`SELECT count(*) AS count FROM memories AS m WHERE ${inScope.sql} AND m.deleted_at IS NULL`)
@@ -477,7 +501,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
           const { total } = connection
             .statement(`SELECT count(*) AS total FROM memories AS m WHERE ${inScope.sql}`)
             .get(...inScope.params) as { total: number };
-          if (total === 0) return 0;
+          if (total === 0) return { deleted: 0, removed: false };
           if (!keepDeletedText) {
             scrubHistory(connection, `SELECT m.id FROM memories AS m WHERE ${inScope.sql}`, inScope.params);
           }
@@ -492,10 +516,10 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
           // Rewrites the index without the deleted entries: until a merge, FTS5 keeps a deleted
           // row's terms in its segments, only marked as deleted.
           connection.statement(`INSERT INTO memories_fts (memories_fts) VALUES ('optimize')`).run();
-          return count;
+          return { deleted: count, removed: true };
         });
-        // Old versions of the pages (with the deleted text) stay in the WAL until it is emptied.
-        await connection.truncateWal();
+        if (removed) await eraseFromFile(connection, 'deleteAll');
+        else await emptyWal(connection, 'deleteAll');
         return deleted;
       });
     },
@@ -514,6 +538,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       if (closed) return;
       closed = true;
       await Promise.allSettled([...inFlight]);
+      clearInterval(eraseRetry);
       const connection = await opening?.catch(() => undefined);
       connection?.close();
     },
@@ -525,25 +550,25 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     import(source: JsonlSource): Promise<ImportResult> {
       return run('import', async (connection) => {
         const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
-        let batch: Memory[] = [];
+        let batch: ImportLine[] = [];
         const flushBatch = async () => {
-          const memories = batch;
+          const lines = batch;
           batch = [];
-          if (memories.length === 0) return;
+          if (lines.length === 0) return;
           const vectors = await embed(
-            memories.map((memory) => memory.text),
+            lines.map(({ memory }) => memory.text),
             'import',
           );
-          const prepared = memories.map((memory) => ({ memory, terms: terms(memory.text) }));
+          const prepared = lines.map((line) => ({ line, terms: terms(line.memory.text) }));
           const outcome = await connection.write(() =>
-            prepared.map(({ memory, terms: textTerms }, index) =>
-              importMemory(connection, memory, textTerms, vectors?.[index], Date.now()),
+            prepared.map(({ line, terms: textTerms }, index) =>
+              importMemory(connection, line, textTerms, vectors?.[index], Date.now()),
             ),
           );
           for (const event of outcome) result[event] += 1;
         };
         for await (const { line, lineNumber } of readLines(source)) {
-          batch.push(parseJsonLine(line, lineNumber));
+          batch.push({ memory: parseJsonLine(line, lineNumber), lineNumber });
           if (batch.length >= importBatchSize) await flushBatch();
         }
         await flushBatch();
@@ -577,7 +602,7 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
 
   function importMemory(
     connection: Connection,
-    memory: Memory,
+    { memory, lineNumber }: ImportLine,
     textTerms: string[],
     vector: Float32Array | undefined,
     now: number,
@@ -585,6 +610,11 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
     const existing = connection
       .statement(`SELECT ${memoryColumns}, m.deleted_at AS deleted_at FROM memories AS m WHERE m.id = ?`)
       .get(memory.id) as (MemoryRow & { deleted_at: number | null }) | undefined;
+    checkImportTarget(
+      existing && { scope: rowScope(existing), deleted: existing.deleted_at !== null },
+      memory,
+      lineNumber,
+    );
     const values = [
       memory.text,
       joinTerms(textTerms),
@@ -609,39 +639,31 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
       recordHistory(connection, { memoryId: memory.id, event: 'ADD', reason: 'import', actor: 'import', at: now });
       return 'added';
     }
-    const current = memoryToJsonLine(rowToMemory(existing));
-    if (existing.deleted_at === null && current === memoryToJsonLine(memory)) return 'unchanged';
+    if (memoryToJsonLine(rowToMemory(existing)) === memoryToJsonLine(memory)) return 'unchanged';
     connection
       .statement(
         `UPDATE memories SET text = ?, terms = ?, type = ?, user_id = ?, agent_id = ?, run_id = ?, app_id = ?, metadata = ?,
-         content_hash = ?, created_at = ?, updated_at = ?, expires_at = ?, deleted_at = NULL WHERE id = ?`,
+         content_hash = ?, created_at = ?, updated_at = ?, expires_at = ? WHERE id = ?`,
       )
       .run(...values, memory.id);
-    if (existing.deleted_at === null)
-      connection.statement('DELETE FROM memories_fts WHERE rowid = ?').run(existing.seq);
+    connection.statement('DELETE FROM memories_fts WHERE rowid = ?').run(existing.seq);
     indexTerms(connection, existing.seq, textTerms, memory.scope);
     if (vector) storeVector(connection, existing.seq, vector);
-    recordHistory(
-      connection,
-      existing.deleted_at === null
-        ? {
-            memoryId: memory.id,
-            event: 'UPDATE',
-            oldText: existing.text,
-            newText: memory.text,
-            reason: 'import',
-            actor: 'import',
-            at: now,
-          }
-        : { memoryId: memory.id, event: 'ADD', reason: 'import', actor: 'import', at: now },
-    );
-    return existing.deleted_at === null ? 'updated' : 'added';
+    recordHistory(connection, {
+      memoryId: memory.id,
+      event: 'UPDATE',
+      oldText: existing.text,
+      newText: memory.text,
+      reason: 'import',
+      actor: 'import',
+      at: now,
+    });
+    return 'updated';
   }
 
   return store;
 }
 
-/** Parses with zod; a failure becomes an `InvalidOptionsError` (and, through `run`, a `StoreError`). */
 /**
  * A search's checked options, its query terms and, with an embedder, its vector (a failing
  * embedder costs the vector half of the ranking, not the search); `undefined` when the query holds
@@ -669,26 +691,11 @@ export async function searchRequest(
   return { scope, types, filters, queryTerms: terms, queryVector, limit, threshold, now: Date.now() };
 }
 
-export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw toInvalidOptionsError(parsed.error);
-  return parsed.data;
-}
-
 function parseScopeFor(operation: StoreOperation, scope: Scope): Scope {
   try {
     return parseScope(scope);
   } catch (error) {
     throw toStoreError(error, operation, '');
-  }
-}
-
-function isJsonObject(value: unknown): boolean {
-  try {
-    const json = JSON.stringify(value);
-    return typeof json === 'string' && json.startsWith('{');
-  } catch {
-    return false;
   }
 }
 
@@ -706,8 +713,8 @@ function closedError(operation: StoreOperation): StoreError {
 
 /** Every failure as a `StoreError` that says what to do, without memory text in its message. */
 function toStoreError(error: unknown, operation: StoreOperation, path: string): StoreError {
-  if (error instanceof StoreError) return error;
-  if (error instanceof InvalidOptionsError) {
+  if (StoreError.isInstance(error)) return error;
+  if (InvalidOptionsError.isInstance(error)) {
     return new StoreError(`The local store's ${operation} was given invalid input: ${error.message}`, {
       store: storeName,
       operation,

@@ -25,7 +25,7 @@ const networkCodes = new Set([
  * response body, which may quote memory text; the original error stays in `cause`.
  */
 export function toMem0StoreError(error: unknown, store: string, operation: StoreOperation): StoreError {
-  if (error instanceof StoreError) return error;
+  if (StoreError.isInstance(error)) return error;
 
   const status = findStatus(error);
   if (status !== undefined) {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { InvalidOptionsError, StoreError, type StoreOperation } from '../../core/errors.js';
+import { parseScope } from '../../core/scope.js';
 import type { FactInput, Memory, MemoryChange, MemoryStore, MemoryWrite, Metadata, Scope } from '../../core/types.js';
+import { isSafeMemoryType, memoryTypeRule } from '../kernel/store-input.js';
 import { boundedCall } from './bounded-call.js';
 import type { FactGroup, Mem0Backend, Mem0ClientLike, Mem0MemoryLike, Mem0Message } from './mem0-shapes.js';
 import { ossBackend } from './oss-backend.js';
@@ -171,6 +173,7 @@ export function mem0Store(options: Mem0StoreOptions = {}): MemoryStore {
           const messages = toMem0Messages(write.messages);
           return messages.length === 0 ? [] : backend.addMessages(messages, addOptions);
         }
+        requireSafeTypes(write.facts);
         let done = storedGroups.get(write);
         if (!done) {
           done = new Map();
@@ -254,6 +257,30 @@ function requireEntityId(scope: Scope, operation: StoreOperation): void {
       retryable: false,
     });
   }
+  // The same scope rules as every store (well-formed ids, no control characters).
+  try {
+    parseScope(scope);
+  } catch (error) {
+    throw new StoreError(`mem0 ${operation} was given an invalid scope: ${(error as Error).message}`, {
+      store: storeName,
+      operation,
+      retryable: false,
+      cause: error,
+    });
+  }
+}
+
+/** The same memory types as every store: a type that could break the memory fence is refused. */
+function requireSafeTypes(facts: FactInput[]): void {
+  const index = facts.findIndex((fact) => fact.type !== undefined && !isSafeMemoryType(fact.type));
+  if (index === -1) return;
+  const problem = new InvalidOptionsError(`facts.${index}.type`, memoryTypeRule);
+  throw new StoreError(`mem0 add was given invalid input: ${problem.message}`, {
+    store: storeName,
+    operation: 'add',
+    retryable: false,
+    cause: problem,
+  });
 }
 
 function required<T>(method: T | undefined, name: string): T {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { StoreError, type StoreOperation } from '../../core/errors.js';
 import type { HistoryEntry, Memory, MemoryChange, MemoryHit, Metadata, Scope } from '../../core/types.js';
+import { isSafeMemoryType } from '../kernel/store-input.js';
 import { reservedMetadataKeys } from './scope-mapping.js';
 
 /** Which mem0 answered: the platform client converts keys to camelCase, the OSS `Memory` mixes both. */
@@ -219,8 +220,9 @@ function toMemory(item: Mem0Item, flavour: Mem0Flavour, fallbackScope: Scope, op
     // A memory never updated has no updatedAt in the OSS payload.
     updatedAt: (updatedAt ?? createdAt) as Date,
   };
+  // A type no store would accept (one that could break the memory fence) is dropped, not shown.
   const type = raw[reservedMetadataKeys.type];
-  if (typeof type === 'string') memory.type = type;
+  if (isSafeMemoryType(type)) memory.type = type;
   const expiresAt = exactExpiry(raw) ?? dayExpiry(item.expirationDate ?? item.expiration_date ?? raw.expiration_date);
   if (expiresAt) memory.expiresAt = expiresAt;
   return memory;

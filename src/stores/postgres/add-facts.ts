@@ -14,10 +14,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { scopeKey } from '../../core/scope.js';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
+import { restatementOverlap } from '../../text/text-terms.js';
 import { type AddSettings, type PreparedFact, timeOrderedId } from '../local/add-facts.js';
 import { cosine } from '../local/embeddings.js';
 import type { MemoryRow } from '../local/rows.js';
-import { restatementOverlap } from '../text-terms.js';
 import { parameters, sameScopeCondition, sameTypeCondition, timestamp } from './conditions.js';
 import type { Transaction } from './pool.js';
 import { memoryColumns } from './rows.js';

@@ -35,8 +35,18 @@ function isPool(pool: PostgresPool): pool is PostgresPool & { connect(): Promise
 /** Runs statements and transactions on a pool, one way whatever the pool is. */
 export interface Database {
   query<Row>(text: string, values?: unknown[]): Promise<Row[]>;
-  /** Runs `work` in one transaction: all of it is committed, or none of it. */
-  transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction: all of it is committed, or none of it. A lock it waits for
+   * longer than `lockTimeoutMs` fails it (SQLSTATE 55P03); unless `mayIdle`, the server also ends
+   * it when it sits idle that long (its process paused or stuck), so its locks never block others.
+   */
+  transaction<T>(work: (transaction: Transaction) => Promise<T>, options?: { mayIdle?: boolean }): Promise<T>;
+}
+
+/** How the store's transactions are bounded. */
+export interface TransactionLimits {
+  /** How long a transaction waits for a lock, and may sit idle, in milliseconds. */
+  lockTimeoutMs: number;
 }
 
 /** Statements inside a transaction. */
@@ -45,18 +55,25 @@ export interface Transaction {
 }
 
 /** Wraps the user's pool. */
-export function database(pool: PostgresPool): Database {
+export function database(pool: PostgresPool, { lockTimeoutMs }: TransactionLimits): Database {
   const rowsOf = async <Row>(target: Queryable, text: string, values: unknown[] = []): Promise<Row[]> =>
     (await target.query(text, values)).rows as Row[];
+  // Local to the transaction: the caller's other uses of the connection keep their own settings.
+  const bound = (target: Queryable, mayIdle = false) =>
+    target.query(
+      `SELECT set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`,
+      [`${lockTimeoutMs}ms`, mayIdle ? '0' : `${lockTimeoutMs}ms`],
+    );
 
   if (isPool(pool)) {
     const connect = async () => (await pool.connect()) as PooledClient;
     return {
       query: (text, values) => rowsOf(pool, text, values),
-      async transaction(work) {
+      async transaction(work, options) {
         const client = await connect();
         try {
           await client.query('BEGIN');
+          await bound(client, options?.mayIdle);
           const result = await work({ query: (text, values) => rowsOf(client, text, values) });
           await client.query('COMMIT');
           client.release();
@@ -76,7 +93,11 @@ export function database(pool: PostgresPool): Database {
     const transaction = pool.transaction.bind(pool);
     return {
       query: (text, values) => rowsOf(pool, text, values),
-      transaction: (work) => transaction((inner) => work({ query: (text, values) => rowsOf(inner, text, values) })),
+      transaction: (work, options) =>
+        transaction(async (inner) => {
+          await bound(inner, options?.mayIdle);
+          return work({ query: (text, values) => rowsOf(inner, text, values) });
+        }),
     };
   }
   // One connection: a statement of another operation sent between BEGIN and COMMIT would join
@@ -89,10 +110,11 @@ export function database(pool: PostgresPool): Database {
   };
   return {
     query: (text, values) => inTurn(() => rowsOf(pool, text, values)),
-    transaction: (work) =>
+    transaction: (work, options) =>
       inTurn(async () => {
         await pool.query('BEGIN');
         try {
+          await bound(pool, options?.mayIdle);
           const result = await work({ query: (text, values) => rowsOf(pool, text, values) });
           await pool.query('COMMIT');
           return result;

@@ -14,6 +14,7 @@ import { parseScope } from '../../core/scope.js';
 import type {
   AddOptions,
   ChangeOptions,
+  DeleteOptions,
   ListOptions,
   Memory,
   MemoryChange,
@@ -24,24 +25,25 @@ import type {
   Scope,
   SearchOptions,
 } from '../../core/types.js';
+import { terms } from '../../text/text-terms.js';
+import { listSchema, metadataSchema, patchSchema, validate, validateWrite } from '../kernel/store-input.js';
 import { contentHash, prepareFact } from '../local/add-facts.js';
 import { type Embedder, embedForWrite } from '../local/embeddings.js';
 import type { LocalHistoryEntry } from '../local/history.js';
-import { ImportLineError, type JsonlSource, memoryToJsonLine, parseJsonLine, readLines } from '../local/jsonl.js';
 import {
-  type ExportOptions,
-  factSchema,
-  type ImportResult,
-  listSchema,
-  metadataSchema,
-  patchSchema,
-  searchRequest,
-  validate,
-} from '../local/local-store.js';
-import { type MemoryRow, rowToMemory } from '../local/rows.js';
-import { terms } from '../text-terms.js';
+  checkImportTarget,
+  type ImportLine,
+  ImportLineError,
+  type JsonlSource,
+  memoryToJsonLine,
+  parseJsonLine,
+  readLines,
+} from '../local/jsonl.js';
+import { type ExportOptions, type ImportResult, searchRequest } from '../local/local-store.js';
+import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
+import { indexableTerms } from './indexable-terms.js';
 import { type Database, database, type PostgresPool, type Transaction } from './pool.js';
 import { memoryColumns } from './rows.js';
 import { NewerSchema, openSchema, quoteIdentifier } from './schema.js';
@@ -88,6 +90,13 @@ export interface PostgresStoreOptions {
    * @default 'with-memory'
    */
   actor?: string;
+  /**
+   * How long a write waits for a lock another writer holds before it rejects with a retryable
+   * `StoreError`, in milliseconds; also how long a transaction of this store may sit idle (its
+   * process paused or stuck mid-write) before the server ends it and frees its locks.
+   * @default 10000
+   */
+  lockTimeoutMs?: number;
 }
 
 /** The PostgreSQL store: every optional `MemoryStore` method, plus export and import. */
@@ -104,7 +113,9 @@ export interface PostgresStore extends Required<MemoryStore> {
   export(options?: ExportOptions): Readable;
   /**
    * Reads JSONL written by `export` and stores each memory under its own id, keeping its dates;
-   * an id already present is updated. Written in transactions of 500 lines.
+   * an id already present in the line's scope is updated, an id of another scope's memory or of a
+   * deleted memory is refused. All or nothing: one transaction, so a line that is refused (named
+   * by its number) leaves the store as it was.
    */
   import(source: JsonlSource): Promise<ImportResult>;
 }
@@ -128,6 +139,10 @@ const optionsSchema = z
       schema: z
         .string({ error: 'a schema name' })
         .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'a lowercase PostgreSQL name: letters, digits, _ (at most 63)' })
+        // The store's tables and version table need a schema of their own, not a shared or system one.
+        .refine((name) => name !== 'public' && name !== 'information_schema' && !name.startsWith('pg_'), {
+          error: "a schema of the store's own, not public, information_schema or pg_*",
+        })
         .optional(),
       embedder: z
         .custom<Embedder>((value) => typeof value === 'function', {
@@ -138,24 +153,16 @@ const optionsSchema = z
       vectorDuplicateThreshold: threshold.optional(),
       keepDeletedText: z.boolean({ error: 'true or false' }).optional(),
       actor: z.string({ error: 'a string' }).trim().min(1, { error: 'a non-empty string' }).max(256).optional(),
+      lockTimeoutMs: z
+        .number({ error: 'a number of milliseconds (1 or more)' })
+        .int({ error: 'a whole number of milliseconds' })
+        .min(1, { error: 'a number of milliseconds (1 or more)' })
+        .max(2_147_483_647, { error: 'at most 2147483647 milliseconds' })
+        .optional(),
     },
     { error: 'an options object such as { pool: new pg.Pool() }' },
   )
   .strict();
-
-const writeSchema = z.union(
-  [
-    z.object({
-      facts: z.array(factSchema, { error: 'an array of facts' }),
-    }),
-    z.object({
-      messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }), {
-        error: 'an array of messages',
-      }),
-    }),
-  ],
-  { error: '{ facts: [...] } or { messages: [...] }' },
-);
 
 /**
  * Creates a store on PostgreSQL, shared by every process and machine that uses the same database
@@ -178,8 +185,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     vectorDuplicateThreshold = 0.95,
     keepDeletedText = false,
     actor = 'with-memory',
+    lockTimeoutMs = 10_000,
   } = parsed.data;
-  const db = database(pool);
+  const db = database(pool, { lockTimeoutMs });
   const quotedSchema = quoteIdentifier(schema);
 
   let opening: Promise<StoreTables> | undefined;
@@ -214,17 +222,25 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const embed = (texts: string[], operation: StoreOperation) =>
     embedForWrite(embedder, texts, { store: storeName, operation });
 
-  /** With pgvector, the HNSW index of this vector length, made once per length. */
-  async function ensureVectorIndex(tables: StoreTables, vectors: Float32Array[] | undefined): Promise<void> {
+  /**
+   * With pgvector, the HNSW index of this vector length, made once per length: in its own
+   * transaction, or in `inside` (an import's, which a second connection would wait for).
+   */
+  async function ensureVectorIndex(
+    tables: StoreTables,
+    vectors: Float32Array[] | undefined,
+    inside?: Transaction,
+  ): Promise<void> {
     const dimensions = vectors?.[0]?.length;
     if (dimensions === undefined || indexedDimensions.has(dimensions)) return;
     const sql = hnswIndex(tables.schema, tables.vectors, dimensions);
     if (sql) {
       // Two processes creating the same index at once would collide on its name: they take turns.
-      await db.transaction(async (tx) => {
+      const create = async (tx: Transaction) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`with-memory schema ${schema}`]);
         await tx.query(sql);
-      });
+      };
+      await (inside ? create(inside) : db.transaction(create));
     }
     indexedDimensions.add(dimensions);
   }
@@ -256,7 +272,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         addOptions.signal?.throwIfAborted();
         const scope = parseScope(addOptions.scope);
         const baseMetadata = addOptions.metadata === undefined ? {} : validate(metadataSchema, addOptions.metadata);
-        const checked = validate(writeSchema, write);
+        const checked = validateWrite(write);
         // This store does not distil facts, but a write of raw messages must not be lost: each user
         // message is kept as a fact, as the user said it.
         const facts =
@@ -271,16 +287,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           const text = withoutNul(fact.text).trim();
           if (text === '') continue;
           const saidAt = fact.createdAt?.getTime() ?? now;
-          prepared.push({
-            ...prepareFact({
-              text,
-              type: fact.type,
-              metadata: JSON.stringify({ ...baseMetadata, ...('metadata' in fact ? fact.metadata : undefined) }),
-              expiresAt: 'expiresAt' in fact ? fact.expiresAt?.getTime() : undefined,
-              saidAt,
-            }),
+          const ready = prepareFact({
+            text,
+            type: fact.type,
+            metadata: JSON.stringify({ ...baseMetadata, ...('metadata' in fact ? fact.metadata : undefined) }),
+            expiresAt: 'expiresAt' in fact ? fact.expiresAt?.getTime() : undefined,
             saidAt,
           });
+          prepared.push({ ...ready, terms: indexableTerms(ready.terms), saidAt });
         }
         if (prepared.length === 0) return [];
         const vectors = await embed(
@@ -333,7 +347,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           const setText =
             text === undefined
               ? ''
-              : `text = ${params.add(text)}, terms = ${params.add(terms(text))}::text[], content_hash = ${params.add(contentHash(text))},`;
+              : `text = ${params.add(text)}, terms = ${params.add(indexableTerms(terms(text)))}::text[], content_hash = ${params.add(contentHash(text))},`;
           const vector = vectors?.[0];
           const [updated] = await tx.query<MemoryRow>(
             `UPDATE ${tables.schema}.memories AS m SET ${setText}
@@ -360,10 +374,24 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       });
     },
 
-    delete(id: string, changeOptions: ChangeOptions = {}): Promise<boolean> {
+    delete(id: string, deleteOptions: DeleteOptions = {}): Promise<boolean> {
       return run('delete', (tables) =>
         db.transaction(async (tx) => {
           const now = Date.now();
+          if (deleteOptions.erase === true) {
+            // The row (live, or the tombstone of an earlier delete) and its history's words go.
+            const [erased] = await tx.query<{ id: string }>(
+              `DELETE FROM ${tables.schema}.memories WHERE id = $1 RETURNING id`,
+              [String(id)],
+            );
+            if (!erased) return false;
+            await tx.query(
+              `UPDATE ${tables.schema}.memory_history SET old_text = NULL, new_text = NULL, reason = NULL WHERE memory_id = $1`,
+              [erased.id],
+            );
+            await recordHistory(tx, tables, { memoryId: erased.id, event: 'DELETE', actor, at: now });
+            return true;
+          }
           // A tombstone keeps the scope, so deleteAll of that scope can still find and scrub this
           // memory's history; the text goes (the history's DELETE entry keeps it, as an audit trail).
           const [existing] = await tx.query<{ id: string; text: string }>(
@@ -378,7 +406,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             memoryId: existing.id,
             event: 'DELETE',
             oldText: existing.text,
-            reason: changeOptions.reason,
+            reason: deleteOptions.reason,
             actor,
             at: now,
           });
@@ -454,34 +482,37 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     import(source: JsonlSource): Promise<ImportResult> {
-      return run('import', async (tables) => {
-        const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
-        let batch: Memory[] = [];
-        const flushBatch = async () => {
-          const memories = batch;
-          batch = [];
-          if (memories.length === 0) return;
-          const vectors = await embed(
-            memories.map((memory) => memory.text),
-            'import',
-          );
-          await ensureVectorIndex(tables, vectors);
-          const outcome = await db.transaction(async (tx) => {
-            const events: Array<keyof ImportResult> = [];
-            for (const [index, memory] of memories.entries())
-              events.push(await importMemory(tx, tables, memory, vectors?.[index], Date.now()));
-            return events;
-          });
-          for (const event of outcome) result[event] += 1;
-        };
-        for await (const { line, lineNumber } of readLines(source)) {
-          const memory = parseJsonLine(line, lineNumber);
-          batch.push({ ...memory, text: withoutNul(memory.text) });
-          if (batch.length >= importBatchSize) await flushBatch();
-        }
-        await flushBatch();
-        return result;
-      });
+      return run('import', async (tables) =>
+        // One transaction for the whole file: a line refused half-way leaves nothing behind.
+        db.transaction(
+          async (tx) => {
+            const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
+            let batch: ImportLine[] = [];
+            const flushBatch = async () => {
+              const lines = batch;
+              batch = [];
+              if (lines.length === 0) return;
+              const vectors = await embed(
+                lines.map(({ memory }) => memory.text),
+                'import',
+              );
+              await ensureVectorIndex(tables, vectors, tx);
+              for (const [index, line] of lines.entries()) {
+                result[await importMemory(tx, tables, line, vectors?.[index], Date.now())] += 1;
+              }
+            };
+            for await (const { line, lineNumber } of readLines(source)) {
+              const memory = parseJsonLine(line, lineNumber);
+              batch.push({ memory: { ...memory, text: withoutNul(memory.text) }, lineNumber });
+              if (batch.length >= importBatchSize) await flushBatch();
+            }
+            await flushBatch();
+            return result;
+            // Embedding a batch leaves the transaction idle meanwhile: that is not a stuck writer.
+          },
+          { mayIdle: true },
+        ),
+      );
     },
   };
 
@@ -516,7 +547,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   async function importMemory(
     tx: Transaction,
     tables: StoreTables,
-    memory: Memory,
+    { memory, lineNumber }: ImportLine,
     vector: Float32Array | undefined,
     now: number,
   ): Promise<keyof ImportResult> {
@@ -525,14 +556,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
        WHERE m.id = $1 FOR UPDATE`,
       [memory.id],
     );
-    if (existing && !existing.deleted && memoryToJsonLine(rowToMemory(existing)) === memoryToJsonLine(memory)) {
-      return 'unchanged';
-    }
+    checkImportTarget(existing && { scope: rowScope(existing), deleted: existing.deleted }, memory, lineNumber);
+    if (existing && memoryToJsonLine(rowToMemory(existing)) === memoryToJsonLine(memory)) return 'unchanged';
     const params = parameters();
     const value = (item: unknown) => params.add(item);
     const columns = {
       text: value(memory.text),
-      terms: `${value(terms(memory.text))}::text[]`,
+      terms: `${value(indexableTerms(terms(memory.text)))}::text[]`,
       type: value(memory.type ?? null),
       user_id: value(memory.scope.userId ?? null),
       agent_id: value(memory.scope.agentId ?? null),
@@ -544,7 +574,6 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       created_at: `${value(timestamp(memory.createdAt.getTime()))}::timestamptz`,
       updated_at: `${value(timestamp(memory.updatedAt.getTime()))}::timestamptz`,
       expires_at: `${value(memory.expiresAt ? timestamp(memory.expiresAt.getTime()) : null)}::timestamptz`,
-      deleted_at: 'NULL',
     };
     if (!existing) {
       await tx.query(
@@ -560,13 +589,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         params.values,
       );
     }
-    const revived = !existing || existing.deleted;
     await recordHistory(
       tx,
       tables,
-      revived
-        ? { memoryId: memory.id, event: 'ADD', newText: memory.text, reason: 'import', actor: 'import', at: now }
-        : {
+      existing
+        ? {
             memoryId: memory.id,
             event: 'UPDATE',
             oldText: existing.text,
@@ -574,9 +601,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             reason: 'import',
             actor: 'import',
             at: now,
-          },
+          }
+        : { memoryId: memory.id, event: 'ADD', newText: memory.text, reason: 'import', actor: 'import', at: now },
     );
-    return revived ? 'added' : 'updated';
+    return existing ? 'updated' : 'added';
   }
 
   return store;
@@ -629,18 +657,24 @@ const retryableStates = /^(08|40|53|57P|55P03)/;
 
 /** Every failure as a `StoreError` that says what to do, without memory text in its message. */
 function toStoreError(error: unknown, operation: StoreOperation): StoreError {
-  if (error instanceof StoreError) return error;
+  if (StoreError.isInstance(error)) return error;
   const as = (message: string, retryable: boolean) =>
     new StoreError(message, { store: storeName, operation, retryable, cause: error });
   if (error instanceof NewerSchema)
     return new StoreError(error.message, { store: storeName, operation: 'open', retryable: false, cause: error });
-  if (error instanceof InvalidOptionsError)
+  if (InvalidOptionsError.isInstance(error))
     return as(`The PostgreSQL store's ${operation} was given invalid input: ${error.message}`, false);
   if (error instanceof ImportLineError) return as(error.message, false);
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
     return as(`The PostgreSQL store's ${operation} was aborted.`, true);
   }
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === '55P03') {
+    return as(
+      `The PostgreSQL store's ${operation} waited longer than lockTimeoutMs for a lock another writer holds (a process paused or stuck mid-write?); it was not applied, try again.`,
+      true,
+    );
+  }
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     return as(
       `The PostgreSQL store's ${operation} failed (SQLSTATE ${code}${error instanceof Error ? `: ${error.message}` : ''}).`,

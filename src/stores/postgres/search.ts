@@ -2,21 +2,33 @@
  * Finding and ranking search candidates in PostgreSQL, with the local store's ranking
  * (`../local/ranking.ts`): the same terms, BM25, neighbours, vector fusion and recency.
  *
- * A scope of up to `scanLimit` memories (most users) is read whole, in write order, in one
- * statement found by the scope's index: each row's length, and the terms and text of
- * the rows that hold a query term (the GIN-indexable `terms && query` test, evaluated on the row),
- * so the scores equal the local store's. A larger scope is narrowed first: the rows holding the
- * most distinct query terms (GIN index on `terms`) and, with an embedder, the nearest vectors
- * (pgvector's HNSW index, or a scan of the scope's `real[]` vectors).
+ * The scope's size and length come from `scope_stats`, kept by triggers. A scope of up to
+ * `scanLimit` memories (most users) is read whole, in write order, in one statement found by the
+ * scope's index: each row's length, and the terms and text of the rows that hold a query term (the
+ * GIN-indexable `terms && query` test, evaluated on the row), so the scores equal the local
+ * store's. A larger scope is searched the local store's way, through the GIN index inside the
+ * scope: each query term's oldest memories of the scope (all of a rare term's, a common term's
+ * only when the rare ones match too few, its frequency estimated from how far into the scope they
+ * reach), then only those rows; neighbours are looked up for them alone. With an embedder the
+ * nearest vectors join them (pgvector's HNSW index, or a scan of the scope's `real[]` vectors).
  *
  * @module
  */
 
 import type { MemoryHit } from '../../core/types.js';
-import { type MemoryContext, type RankCandidate, rankCandidates, rankingSettings } from '../local/ranking.js';
+import { asksForTime } from '../contextual-ranking.js';
+import {
+  estimatedFrequency,
+  type MemoryContext,
+  planCandidates,
+  type RankCandidate,
+  type RankedCandidate,
+  rankCandidates,
+  rankingSettings,
+} from '../local/ranking.js';
 import { type MemoryRow, rowToMemory } from '../local/rows.js';
 import type { SearchRequest } from '../local/search.js';
-import { parameters, visibleCondition } from './conditions.js';
+import { type Parameters, parameters, scopeCondition, visibleCondition } from './conditions.js';
 import type { Database } from './pool.js';
 import { memoryColumns, milliseconds } from './rows.js';
 import type { VectorColumn } from './schema.js';
@@ -40,8 +52,36 @@ interface CandidateRow extends Nullable<Omit<MemoryRow, 'seq' | 'updated_at'>> {
 
 type Nullable<T> = { [key in keyof T]: T[key] | null };
 
-/** A scope of at most this many visible memories is read whole, in write order; a larger one is narrowed first. */
+/** A match of a large scope, as read: whether the search may return it decides if it is ranked. */
+interface LargeScopeRow {
+  seq: number;
+  terms: string[];
+  updated_at: number;
+  visible: boolean;
+  similarity?: number | null;
+  /** With a query that asks for time. */
+  text?: string;
+  /** Memories of the searched set between this one and the next visible match (at most 2). */
+  gap?: number | null;
+  /** The scope's first and last `seq`, when a query term is common. */
+  first?: number;
+  last?: number;
+}
+
+/** A scope's size and length (from `scope_stats`), and each query term's oldest memories in it. */
+interface ScopeTotals {
+  size: number;
+  terms: number;
+  postings: Map<string, number[]>;
+}
+
+type Ranked = RankedCandidate<RankCandidate & { row?: CandidateRow }>;
+
+/** A scope of at most this many memories is read whole, in write order; a larger one is searched through its index. */
 const scanLimit = 2000;
+
+/** Stands for a neighbour that holds no query term: it lends a candidate nothing. */
+const notCandidate = -1;
 
 // Read with the candidates that hold a query term, so the best hits need no second statement.
 const hitColumns = ['id', 'text', 'type', 'user_id', 'agent_id', 'run_id', 'app_id'];
@@ -53,57 +93,62 @@ export async function searchMemories(
   query: string,
   request: SearchRequest,
 ): Promise<MemoryHit[]> {
-  const { limit, now, queryVector, queryTerms } = request;
-  if (limit <= 0) return [];
-  const select = (params: ReturnType<typeof parameters>) => {
-    const wanted = `${params.add(queryTerms)}::text[]`;
-    const vector = queryVector
-      ? `, ${similarity(tables.vectors, vectorValue(params, tables.vectors, queryVector), queryVector.length)} AS similarity`
-      : '';
-    return {
-      wanted,
-      columns: `m.seq::float8 AS seq, cardinality(m.terms) AS length, ${milliseconds('updated_at')} AS updated_at,
-        ${[
-          'm.terms AS terms',
-          ...hitColumns.map((column) => `m.${column} AS ${column}`),
-          'm.metadata::text AS metadata',
-          `${milliseconds('created_at')} AS created_at`,
-          `${milliseconds('expires_at')} AS expires_at`,
-        ]
-          .map((column) => `CASE WHEN m.terms && ${wanted} THEN ${column.replace(/ AS (\w+)$/, ' END AS $1')}`)
-          .join(', ')}${vector}`,
-    };
-  };
+  if (request.limit <= 0) return [];
+  const totals = await scopeTotals(db, tables, request);
+  if (totals.size === 0) return [];
+  const best: Ranked[] =
+    totals.size <= scanLimit
+      ? await rankWholeScope(db, tables, query, request)
+      : await rankLargeScope(db, tables, query, request, totals);
+  if (best.length === 0) return [];
 
+  const bySeq = new Map<number, MemoryRow>();
+  for (const { candidate } of best)
+    if (candidate.row && candidate.row.id !== null) bySeq.set(candidate.key, candidate.row as MemoryRow);
+  const missing = best.filter(({ candidate }) => !bySeq.has(candidate.key)).map(({ candidate }) => candidate.key);
+  if (missing.length > 0) {
+    // Hits found by their vector alone, and those of a large scope.
+    const full = await db.query<MemoryRow>(
+      `SELECT ${memoryColumns} FROM ${tables.schema}.memories AS m WHERE m.seq = ANY($1::bigint[])`,
+      [missing],
+    );
+    for (const row of full) bySeq.set(Number(row.seq), row);
+  }
+  return best.flatMap(({ candidate, score, parts }) => {
+    const memoryRow = bySeq.get(candidate.key);
+    if (!memoryRow) return [];
+    const scoreParts = { ...parts };
+    if (scoreParts.vector !== undefined) scoreParts.vector = Math.max(0, scoreParts.vector);
+    return [{ ...rowToMemory(memoryRow), score, scoreParts }];
+  });
+}
+
+/** Ranks a small scope read whole, in write order: every visible memory is a candidate, and neighbours count. */
+async function rankWholeScope(db: Database, tables: StoreTables, query: string, request: SearchRequest) {
+  const { queryTerms, queryVector } = request;
   const params = parameters();
-  const { columns } = select(params);
-  const visible = visibleCondition(params, request);
-  let rows = await db.query<CandidateRow>(
-    `SELECT ${columns} FROM ${tables.schema}.memories AS m WHERE ${visible} ORDER BY m.seq LIMIT ${scanLimit + 1}`,
+  const wanted = `${params.add(queryTerms)}::text[]`;
+  const vector = queryVector
+    ? `, ${similarity(tables.vectors, vectorValue(params, tables.vectors, queryVector), queryVector.length)} AS similarity`
+    : '';
+  const columns = [
+    'm.terms AS terms',
+    ...hitColumns.map((column) => `m.${column} AS ${column}`),
+    'm.metadata::text AS metadata',
+    `${milliseconds('created_at')} AS created_at`,
+    `${milliseconds('expires_at')} AS expires_at`,
+  ].map((column) => `CASE WHEN m.terms && ${wanted} THEN ${column.replace(/ AS (\w+)$/, ' END AS $1')}`);
+  const rows = await db.query<CandidateRow>(
+    `SELECT m.seq::float8 AS seq, cardinality(m.terms) AS length, ${milliseconds('updated_at')} AS updated_at,
+       ${columns.join(', ')}${vector}
+     FROM ${tables.schema}.memories AS m WHERE ${visibleCondition(params, request)} ORDER BY m.seq`,
     params.values,
   );
-  if (rows.length === 0) return [];
-  // The whole scope, in write order: every memory is a candidate, and neighbours count.
-  let size = rows.length;
-  const wholeScope = rows.length <= scanLimit;
-  if (!wholeScope) {
-    const counted = parameters();
-    const [{ size: counts } = { size: 0 }] = await db.query<{ size: number }>(
-      `SELECT count(*)::float8 AS size FROM ${tables.schema}.memories AS m WHERE ${visibleCondition(counted, request)}`,
-      counted.values,
-    );
-    size = counts;
-    rows = await largeScopeCandidates(db, tables, request, select);
-  }
-  // Lengths come with every row; terms only with the rows that hold a query term. In a large scope
-  // the candidates stand for the scope: their average length, their document frequencies.
-  const lengths = rows.reduce((sum, row) => sum + row.length, 0);
-  const totalTerms = wholeScope ? lengths : (lengths / Math.max(1, rows.length)) * size;
   const documentFrequency = new Map<string, number>();
-  const wanted = new Set(queryTerms);
+  const queried = new Set(queryTerms);
   for (const row of rows) {
     for (const term of new Set(row.terms ?? []))
-      if (wanted.has(term)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
+      if (queried.has(term)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
   }
   const candidates = rows.map((row) => {
     const candidate: RankCandidate & { row: CandidateRow } = {
@@ -120,82 +165,157 @@ export async function searchMemories(
     const contexts = new Map<number, MemoryContext>();
     for (const key of keys) {
       const index = position.get(key) ?? -1;
-      const near = (offset: number) => (wholeScope ? rows[index + offset]?.seq : undefined);
+      const near = (offset: number) => rows[index + offset]?.seq;
       contexts.set(key, {
         text: rows[index]?.text ?? '',
-        // Neighbours mean something only when the rows are the whole searched set in write order.
         before: [near(-1), near(-2)].filter((seq): seq is number => seq !== undefined),
         after: [near(1), near(2)].filter((seq): seq is number => seq !== undefined),
       });
     }
     return contexts;
   };
-  const best = rankCandidates(query, queryTerms, candidates, { size, totalTerms, documentFrequency }, contextOf, {
-    limit,
-    threshold: request.threshold,
-    now,
-  });
-  if (best.length === 0) return [];
-
-  const bySeq = new Map<number, MemoryRow>();
-  for (const { candidate } of best) if (candidate.row.id !== null) bySeq.set(candidate.key, candidate.row as MemoryRow);
-  const missing = best.filter(({ candidate }) => candidate.row.id === null).map(({ candidate }) => candidate.key);
-  if (missing.length > 0) {
-    // Hits found by their vector alone.
-    const full = await db.query<MemoryRow>(
-      `SELECT ${memoryColumns} FROM ${tables.schema}.memories AS m WHERE m.seq = ANY($1::bigint[])`,
-      [missing],
-    );
-    for (const row of full) bySeq.set(Number(row.seq), row);
-  }
-  return best.flatMap(({ candidate, score, parts }) => {
-    const memoryRow = bySeq.get(candidate.key);
-    if (!memoryRow) return [];
-    const scoreParts = { ...parts };
-    if (scoreParts.vector !== undefined) scoreParts.vector = Math.max(0, scoreParts.vector);
-    return [{ ...rowToMemory(memoryRow), score, scoreParts }];
-  });
+  const totalTerms = rows.reduce((sum, row) => sum + row.length, 0);
+  const statistics = { size: rows.length, totalTerms, documentFrequency };
+  return rankCandidates(query, queryTerms, candidates, statistics, contextOf, request);
 }
 
-/** Candidates of a scope too large to score whole: the rows holding most query terms, and the nearest vectors. */
-async function largeScopeCandidates(
+/** Ranks a large scope from its index: the rows of each query term's oldest memories, and the nearest vectors. */
+async function rankLargeScope(
   db: Database,
   tables: StoreTables,
+  query: string,
   request: SearchRequest,
-  select: (params: ReturnType<typeof parameters>) => { wanted: string; columns: string },
-): Promise<CandidateRow[]> {
-  const { limit, queryVector } = request;
-  const found = new Map<number, CandidateRow>();
-  if (request.queryTerms.length > 0) {
-    const params = parameters();
-    const { wanted, columns } = select(params);
-    const lexical = await db.query<CandidateRow>(
-      `SELECT ${columns} FROM ${tables.schema}.memories AS m
-       WHERE m.terms && ${wanted} AND ${visibleCondition(params, request)}
-       ORDER BY cardinality(ARRAY(SELECT unnest(m.terms) INTERSECT SELECT unnest(${wanted}))) DESC, m.seq DESC
-       LIMIT ${rankingSettings.lexicalPool(limit)}`,
-      params.values,
-    );
-    for (const row of lexical) found.set(row.seq, row);
-  }
-  if (queryVector) {
-    const params = parameters();
-    const { columns } = select(params);
-    const value = vectorValue(params, tables.vectors, queryVector);
+  totals: ScopeTotals,
+) {
+  const { queryTerms, queryVector, limit } = request;
+  const { postings } = totals;
+  const table = `${tables.schema}.memories AS m`;
+  // However large a share of the scope the matches are, only they are read: a walk of a large
+  // scope costs more in PostgreSQL than reading the matches by key.
+  const { keys } = planCandidates(postings.values(), totals.size, limit);
+  const params = parameters();
+  const vector = queryVector ? vectorValue(params, tables.vectors, queryVector) : undefined;
+  const similarityColumn =
+    vector && queryVector ? `, ${similarity(tables.vectors, vector, queryVector.length)} AS similarity` : '';
+  const columns = `m.seq, m.terms AS terms, ${milliseconds('updated_at')} AS updated_at,
+    (${visibleCondition(params, request)}) AS visible${similarityColumn}`;
+  const scope = inScope(params, request);
+  const withText = asksForTime(query);
+  // A common term's frequency is estimated from how far into the scope its oldest memories reach:
+  // the scope's first and last `seq` (two index seeks) come with the rows.
+  const common = [...postings.values()].some((seqs) => seqs.length > rankingSettings.termPostingLimit);
+  const span = common
+    ? `, (SELECT m.seq FROM ${table} WHERE ${scope} ORDER BY m.seq LIMIT 1)::float8 AS first,
+       (SELECT m.seq FROM ${table} WHERE ${scope} ORDER BY m.seq DESC LIMIT 1)::float8 AS last`
+    : '';
+  // Neighbours: for each visible match, how many memories of the searched set lie between it and
+  // the next visible match in write order (at most 2, one short index walk). What a neighbour
+  // lends depends on its own words only, so the others need not be known.
+  const rows = await db.query<LargeScopeRow>(
+    `WITH found AS MATERIALIZED (SELECT ${columns}${withText ? ', m.text' : ''} FROM ${table}
+       WHERE m.seq = ANY(${params.add([...keys])}::bigint[]) AND ${scope}),
+     ordered AS (SELECT found.*, CASE WHEN found.visible THEN lead(found.seq) OVER (PARTITION BY found.visible ORDER BY found.seq) END AS next FROM found)
+     SELECT ordered.seq::float8 AS seq, ordered.terms, ordered.updated_at, ordered.visible${similarityColumn ? ', ordered.similarity' : ''}${withText ? ', ordered.text' : ''}, CASE WHEN ordered.next = ordered.seq + 1 THEN 0
+       WHEN ordered.next IS NOT NULL THEN (SELECT count(*) FROM (SELECT 1 FROM ${table}
+         WHERE ${visibleCondition(params, request)} AND m.seq > ordered.seq AND m.seq < ordered.next LIMIT 2) AS x) END::integer AS gap${span}
+     FROM ordered ORDER BY ordered.seq`,
+    params.values,
+  );
+  const contexts = neighbourContexts(rows);
+  if (vector && queryVector) {
     const order =
-      indexedDistance(tables.vectors, value, queryVector.length) ??
-      `${similarity(tables.vectors, value, queryVector.length)} DESC NULLS LAST`;
+      indexedDistance(tables.vectors, vector, queryVector.length) ??
+      `${similarity(tables.vectors, vector, queryVector.length)} DESC NULLS LAST`;
     const dimensions =
       tables.vectors.kind === 'pgvector'
         ? `${tables.vectors.extensionSchema}.vector_dims(m.embedding) = ${queryVector.length}`
         : `cardinality(m.embedding) = ${queryVector.length}`;
-    const nearest = await db.query<CandidateRow>(
-      `SELECT ${columns} FROM ${tables.schema}.memories AS m
-       WHERE ${dimensions} AND ${visibleCondition(params, request)}
+    const nearest = await db.query<LargeScopeRow>(
+      `SELECT ${columns.replace('m.seq,', 'm.seq::float8 AS seq,')} FROM ${table} WHERE ${dimensions} AND m.seq <> ALL(${params.add([...keys])}::bigint[])
+         AND ${visibleCondition(params, request)}
        ORDER BY ${order} LIMIT ${rankingSettings.vectorPool(limit)}`,
       params.values,
     );
-    for (const row of nearest) if (!found.has(row.seq)) found.set(row.seq, row);
+    rows.push(...nearest);
   }
-  return [...found.values()];
+
+  // Rare terms were counted on all their memories; common terms' frequencies are estimated.
+  const queried = new Set(queryTerms);
+  const documentFrequency = new Map<string, number>(queryTerms.map((term) => [term, 0]));
+  for (const row of rows) {
+    if (!keys.has(row.seq)) continue;
+    for (const term of new Set(row.terms)) {
+      if (queried.has(term)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
+    }
+  }
+  const [first, last] = [rows[0]?.first ?? 0, rows[0]?.last ?? 0];
+  for (const term of queryTerms) {
+    const sampleEnd = postings.get(term)?.[rankingSettings.termPostingLimit];
+    if (sampleEnd === undefined) continue;
+    const share = (sampleEnd - first + 1) / Math.max(1, last - first + 1);
+    documentFrequency.set(term, estimatedFrequency(totals.size, share));
+  }
+  const candidates = rows
+    .filter((row) => row.visible)
+    .map((row) => {
+      const candidate: RankCandidate = { key: row.seq, terms: row.terms, updatedAt: row.updated_at };
+      if (row.similarity !== undefined && row.similarity !== null) candidate.similarity = row.similarity;
+      return candidate;
+    });
+  const statistics = { size: totals.size, totalTerms: totals.terms, documentFrequency };
+  return rankCandidates(query, queryTerms, candidates, statistics, () => contexts, request);
+}
+
+/** Memories of the scope (alias `m`), deleted ones left out: what a term's frequency counts. */
+function inScope(params: Parameters, request: SearchRequest): string {
+  return `${scopeCondition(params, request.scope)} AND m.deleted_at IS NULL`;
+}
+
+/**
+ * The scope's size and length, from `scope_stats`, and each distinct query term's oldest memories
+ * of the scope (up to `termPostingLimit + 1`): one index range of `memory_terms` per exact scope.
+ */
+async function scopeTotals(db: Database, tables: StoreTables, request: SearchRequest): Promise<ScopeTotals> {
+  const params = parameters();
+  const sample = rankingSettings.termPostingLimit + 1;
+  const [row] = await db.query<{ size: number; terms: number; postings: Record<string, number[]> | null }>(
+    `WITH scopes AS MATERIALIZED (SELECT m.scope_key, m.memories, m.terms FROM ${tables.schema}.scope_stats AS m
+       WHERE ${scopeCondition(params, request.scope)} AND m.memories > 0)
+     SELECT (SELECT coalesce(sum(scopes.memories), 0) FROM scopes)::float8 AS size,
+       (SELECT coalesce(sum(scopes.terms), 0) FROM scopes)::float8 AS terms,
+       (SELECT json_object_agg(t.term, ARRAY(SELECT p.seq::float8 FROM scopes, LATERAL (SELECT p.seq
+           FROM ${tables.schema}.memory_terms AS p WHERE p.scope_key = scopes.scope_key AND p.term = t.term
+           ORDER BY p.seq LIMIT ${sample}) AS p ORDER BY p.seq LIMIT ${sample}))
+         FROM unnest(${params.add([...new Set(request.queryTerms)])}::text[]) AS t(term)) AS postings`,
+    params.values,
+  );
+  return {
+    size: row?.size ?? 0,
+    terms: row?.terms ?? 0,
+    postings: new Map(Object.entries(row?.postings ?? {})),
+  };
+}
+
+/**
+ * The contexts of the visible matches, read in write order with the count of the searched set's
+ * memories between each and the next (`gap`): a neighbour is a match when nothing lies between,
+ * and the memories between stand in as `notCandidate`.
+ */
+function neighbourContexts(rows: LargeScopeRow[]): Map<number, MemoryContext> {
+  const visible = rows.filter((row) => row.visible);
+  // The two nearest on one side: a match when nothing of the searched set lies between.
+  const side = (index: number, step: -1 | 1): number[] => {
+    const near: number[] = [];
+    for (let from = index; near.length < 2; from += step) {
+      const next = visible[from + step];
+      const gap = visible[step === 1 ? from : from - 1]?.gap;
+      if (next === undefined || gap === undefined || gap === null) break;
+      for (let filler = 0; filler < gap && near.length < 2; filler += 1) near.push(notCandidate);
+      if (near.length < 2) near.push(next.seq);
+    }
+    return near;
+  };
+  return new Map(
+    visible.map((row, index) => [row.seq, { text: row.text ?? '', before: side(index, -1), after: side(index, 1) }]),
+  );
 }

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { toInvalidOptionsError } from '../../core/options.js';
 import { estimateTokens } from '../../core/token-estimate.js';
 import type { Memory, PromptBuilder } from '../../core/types.js';
+import { searchTerms } from '../../text/text-terms.js';
 import { dateLabel } from '../extract/date-phrases.js';
+import { saidAt, type ValueStanding, valueStandings } from './current-values.js';
+import { excerpt, type Sentences, splitSentences } from './excerpt.js';
 
 /** Options of `systemPromptBuilder`. */
 export interface SystemPromptBuilderOptions {
@@ -23,6 +26,15 @@ export interface SystemPromptBuilderOptions {
  * answerable, an eighth 53.3 %).
  */
 const standingShare = 1 / 8;
+
+/**
+ * The most tokens a hit's text takes in the first fill of the block: a longer memory is shown by
+ * its best-matching sentences, so several memories fit; what is left of the budget then widens
+ * the cut ones, best hits first.
+ */
+const firstShare = 60;
+// The date and marks before a memory's text, about: "- [said 8 May 2023, by the assistant] ".
+const tagCost = 12;
 
 // Short, because it is sent on every call: what the lines are, and that they are data, not instructions.
 const defaultInstructions =
@@ -61,29 +73,78 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
   const frameCost = estimateTokens(head) + estimateTokens(tail) + 2;
 
   return {
-    build({ hits, standing, maxTokens }) {
+    build({ hits, standing, maxTokens, query = '' }) {
       let budget = maxTokens - frameCost;
       // Standing memories show on every call whatever the question: they may not crowd it out.
       let standingBudget = Math.floor(budget * standingShare);
-      const lines: string[] = [];
+      const queryTerms = new Set(searchTerms(query));
+      const standings = valueStandings([...standing, ...hits]);
+      const chosen: Shown[] = [];
       const seen = new Set<string>();
+      const line = (memory: Memory, text: string) => {
+        const rendered = renderLine({ ...memory, text }, showDetails);
+        const marks = showDetails ? marksOf(memory, standings) : '';
+        return marks === '' ? rendered : rendered.replace(/\] /, `, ${marks}] `);
+      };
       const add = (memory: Memory, isStanding: boolean) => {
         if (seen.has(memory.id)) return;
         seen.add(memory.id);
-        const line = renderLine(memory, showDetails);
-        const cost = estimateTokens(line) + 1;
+        const split = isStanding ? undefined : splitSentences(memory.text);
+        const text = split ? excerpt(split, queryTerms, firstShare) : memory.text;
+        const shown = line(memory, text);
+        const cost = estimateTokens(shown) + 1;
         // A memory that does not fit is skipped, so a shorter one after it can still be shown.
         if (cost > budget || (isStanding && cost > standingBudget)) return;
         budget -= cost;
         if (isStanding) standingBudget -= cost;
-        lines.push(line);
+        chosen.push({ memory, line: shown, cost, split, isStanding });
       };
       for (const memory of standing) add(memory, true);
       for (const memory of hits) if (memory.type !== 'episode') add(memory, false);
       for (const memory of hits) if (memory.type === 'episode') add(memory, false);
-      return lines.length === 0 ? '' : `${head}\n${lines.join('\n')}\n${tail}`;
+      // What is left of the budget shows more of the memories that were cut, best hits first.
+      for (const entry of chosen) {
+        if (!entry.split || budget <= 0) continue;
+        const wider = line(entry.memory, excerpt(entry.split, queryTerms, entry.cost + budget - tagCost));
+        const cost = estimateTokens(wider) + 1;
+        if (cost <= entry.cost || cost - entry.cost > budget) continue;
+        budget -= cost - entry.cost;
+        entry.line = wider;
+        entry.cost = cost;
+      }
+      if (chosen.length === 0) return '';
+      // Standing memories first, then the hits: facts, then what was said, each in the order it was said.
+      const ordered = [
+        ...chosen.filter((entry) => entry.isStanding),
+        ...byDate(chosen.filter((entry) => !entry.isStanding && entry.memory.type !== 'episode')),
+        ...byDate(chosen.filter((entry) => !entry.isStanding && entry.memory.type === 'episode')),
+      ];
+      return `${head}\n${ordered.map((entry) => entry.line).join('\n')}\n${tail}`;
     },
   };
+}
+
+/** A memory chosen for the block, and the line it is shown as. */
+interface Shown {
+  memory: Memory;
+  line: string;
+  cost: number;
+  /** Its sentences, for a hit: a longer excerpt may replace the line when budget is left. */
+  split: Sentences | undefined;
+  isStanding: boolean;
+}
+
+function byDate(entries: Shown[]): Shown[] {
+  return [...entries].sort((a, b) => saidAt(a.memory) - saidAt(b.memory));
+}
+
+/** Who said it, when it was not the user, and whether its value is current or earlier. */
+function marksOf(memory: Memory, standings: Map<string, ValueStanding>): string {
+  const marks: string[] = [];
+  if (memory.type === 'episode' && memory.metadata.role === 'assistant') marks.push('by the assistant');
+  const standing = standings.get(memory.id);
+  if (standing) marks.push(standing === 'current' ? 'current' : 'earlier, since changed');
+  return marks.join(', ');
 }
 
 function renderLine(memory: Memory, showDetails: boolean): string {
@@ -91,7 +152,9 @@ function renderLine(memory: Memory, showDetails: boolean): string {
   if (!showDetails) return `- ${text}`;
   // An episode is dated by when it was said; a fact by when it was last stated.
   if (memory.type === 'episode') return `- [said ${day(memory.createdAt)}] ${text}`;
-  const details = memory.type === undefined ? day(memory.updatedAt) : `${memory.type}, ${day(memory.updatedAt)}`;
+  // Stores refuse unsafe types, but a custom store may not: the type is escaped like the text.
+  const details =
+    memory.type === undefined ? day(memory.updatedAt) : `${escapeMemoryText(memory.type)}, ${day(memory.updatedAt)}`;
   return `- [${details}] ${text}`;
 }
 

@@ -10,7 +10,7 @@ import { InvalidOptionsError } from '../../../src/core/errors.js';
 import type { Scope, SearchOptions } from '../../../src/core/types.js';
 import { inMemoryStore } from '../../../src/stores/in-memory.js';
 import { type Embedder, type LocalStore, localStore } from '../../../src/stores/local/index.js';
-import { describeStoreBehaviour, rejection } from '../store-behaviour.js';
+import { describeInputRules, describeStoreBehaviour, rejection } from '../store-behaviour.js';
 import { madeUpWord } from './made-up-word.js';
 
 const run = promisify(execFile);
@@ -194,6 +194,7 @@ describe('localStore options and opening', () => {
 });
 
 describeStoreBehaviour('localStore', { open, openOther: () => open({ path: join(folder, 'copy.db') }) });
+describeInputRules('localStore', () => open());
 
 describe('localStore search in a large scope', () => {
   it('ranks as the in-memory store does when it reads only the matches and their neighbours', async () => {

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StoreError } from '../../../src/core/errors.js';
 import { type LocalStore, localStore } from '../../../src/stores/local/index.js';
 
 let folder: string;
@@ -110,6 +112,90 @@ describe('localStore deleteAll', () => {
     expect(after).not.toContain(markerA.toLowerCase());
     expect(after).not.toContain(secondMarkerA.toLowerCase());
     expect(after).toContain(markerB.toLowerCase());
+  });
+
+  // M3
+  it('reports an erase another connection is still reading through as unfinished, and finishes it after', async () => {
+    const store = open({ busyTimeoutMs: 300 });
+    await fillStore(store);
+    // Another connection (another process, a long export) in the middle of a read.
+    const reader = new Database(path, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM memories').get();
+      const error = await store.deleteAll({ userId: 'A' }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).retryable).toBe(true);
+      expect((error as StoreError).message).toMatch(/another connection kept reading .* finishes the erase then/);
+      // The memories are gone for every reader of the store already.
+      expect(await store.list({ scope: { userId: 'A' } })).toEqual([]);
+      reader.exec('COMMIT');
+      // The store finishes the erase by itself once the read is over, without another call.
+      await vi.waitFor(
+        () => {
+          const bytes = fileBytes();
+          expect(bytes).not.toContain(markerA.toLowerCase());
+          expect(bytes).not.toContain(secondMarkerA.toLowerCase());
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      expect(fileBytes()).toContain(markerB.toLowerCase());
+    } finally {
+      reader.close();
+    }
+  });
+
+  // M7
+  it('leaves no word and no id of a large erased scope in any page, live pages included', async () => {
+    const store = open();
+    const victim = { userId: 'Ottoline-Brackenbury-victim' };
+    const words = ['quixotrombone', 'zeppelinmarmot', 'harpsicolumbine', 'flibbertigibbet', 'snollygoster'];
+    // 3,600 memories of the victim among 3,000 of 50 other users, with updates: enough page splits
+    // and merges in the scope indexes to leave copies of the victim's entries in pages kept alive
+    // by the other users' entries (11 of them on the file before this fix).
+    for (let first = 0; first < 3000; first += 5) {
+      const batch = Array.from({ length: 5 }, (_, offset) => first + offset);
+      await store.add(
+        { facts: batch.map((n) => ({ text: `Note ${n}: the ${words[n % 5]} ${words[(n + 1) % 5]}${n} sings` })) },
+        { scope: victim },
+      );
+      const [restated] = await store.add(
+        { facts: [{ text: `Restated ${first} the ${words[first % 5]}` }] },
+        { scope: victim },
+      );
+      await store.update(restated?.id ?? '', { text: `Restated ${first} the ${words[(first + 2) % 5]} again` });
+      await store.add(
+        { facts: batch.map((n) => ({ text: `Other ${n}: the bassoon ${n} plays` })) },
+        { scope: { userId: `other-${(first + first / 5) % 50}` } },
+      );
+    }
+    expect(await store.deleteAll(victim)).toBe(3600);
+    await store.close();
+    const after = fileBytes();
+    expect(after).not.toContain(victim.userId.toLowerCase());
+    for (const word of words) expect(after).not.toContain(word);
+    expect(after).toContain('bassoon');
+    expect(after).toContain('other-6');
+  }, 120_000);
+
+  // L9
+  it('delete keeps the text in the history, delete with erase leaves none of it in the file', async () => {
+    const store = open();
+    await fillStore(store);
+    const [pet] = await store.list({ scope: { userId: 'A', agentId: 'helper' } });
+    expect(await store.delete(pet?.id ?? '')).toBe(true);
+    await store.close();
+    // A plain delete is an audit trail: the text stays in the history, so in the file.
+    expect(fileBytes()).toContain(secondMarkerA.toLowerCase());
+    const again = open();
+    expect(await again.delete(pet?.id ?? '', { erase: true })).toBe(true);
+    await again.close();
+    const after = fileBytes();
+    expect(after).not.toContain(secondMarkerA.toLowerCase());
+    expect(after).toContain(markerA.toLowerCase());
   });
 
   it('keeps the deleted text in the history with keepDeletedText: true', async () => {

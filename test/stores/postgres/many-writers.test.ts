@@ -73,8 +73,8 @@ describe('postgresStore with many writers on one server', () => {
         store.add({ facts: [{ text: `Opened by store ${index}` }] }, { scope: { userId: 'u' } }),
       ),
     );
-    const { rows } = await server.pool.query(`SELECT version FROM "${schema}".schema_migrations`);
-    expect(rows).toEqual([{ version: 1 }]);
+    const { rows } = await server.pool.query(`SELECT version FROM "${schema}".with_memory_versions ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     expect(await stores[0]?.list({ scope: { userId: 'u' } })).toHaveLength(4);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
 import {
   type Embedder,
@@ -13,7 +13,7 @@ import {
   type PostgresStoreOptions,
   postgresStore,
 } from '../../../src/stores/postgres/index.js';
-import { type BehaviourOptions, describeStoreBehaviour } from '../store-behaviour.js';
+import { type BehaviourOptions, describeInputRules, describeStoreBehaviour } from '../store-behaviour.js';
 import { pgliteDatabase, serverDatabase } from './databases.js';
 
 const run = promisify(execFile);
@@ -42,6 +42,8 @@ describeStoreBehaviour('postgresStore (PostgreSQL server)', {
   open: (options: BehaviourOptions = {}) => track(postgresStore({ pool: server.pool, schema, ...options })),
   openOther: () => track(postgresStore({ pool: server.pool, schema: server.schema() })),
 });
+
+describeInputRules('postgresStore (PostgreSQL server)', () => track(postgresStore({ pool: server.pool, schema })));
 
 // The vector path on pgvector.
 const lite = pgliteDatabase();
@@ -77,7 +79,121 @@ describe('postgresStore options and schema', () => {
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [own],
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['memories', 'memory_history', 'schema_migrations']);
+    expect(tables.rows.map((row) => row.table_name)).toEqual([
+      'memories',
+      'memory_history',
+      'memory_terms',
+      'scope_stats',
+      'with_memory_versions',
+    ]);
+  });
+
+  // L14
+  it("refuses shared and system schemas, and never reads an application's schema_migrations", async () => {
+    for (const schema of ['public', 'information_schema', 'pg_catalog', 'pg_temp_1', 'pg_toast']) {
+      expect(() => postgresStore({ pool: server.pool, schema })).toThrow(/schema.*of the store's own/);
+    }
+    const own = server.schema();
+    // An application keeps its migrations in the schema it gave the store.
+    await server.pool.query(`CREATE SCHEMA "${own}"`);
+    await server.pool.query(`CREATE TABLE "${own}".schema_migrations (version bigint PRIMARY KEY, name text)`);
+    await server.pool.query(`INSERT INTO "${own}".schema_migrations VALUES (20260101120000, 'create_users')`);
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    await store.add({ facts: [{ text: 'Owns a canoe' }] }, { scope: user });
+    expect((await store.search('canoe', { scope: user }))[0]?.text).toBe('Owns a canoe');
+    const { rows } = await server.pool.query(`SELECT version::text, name FROM "${own}".schema_migrations`);
+    expect(rows).toEqual([{ version: '20260101120000', name: 'create_users' }]);
+  });
+
+  it('opens a schema made when its versions were kept in schema_migrations, without migrating again', async () => {
+    const own = server.schema();
+    await track(postgresStore({ pool: server.pool, schema: own })).add(
+      { facts: [{ text: 'Owns a kayak' }] },
+      { scope: user },
+    );
+    await server.pool.query(`ALTER TABLE "${own}".with_memory_versions RENAME TO schema_migrations`);
+    const reopened = track(postgresStore({ pool: server.pool, schema: own }));
+    expect((await reopened.search('kayak', { scope: user }))[0]?.text).toBe('Owns a kayak');
+    const { rows } = await server.pool.query(`SELECT version FROM "${own}".with_memory_versions ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  // What a large scope's search reads instead of the scope: kept by triggers, so it must equal a count.
+  const scopeStats = async (pool: PostgresPool, own: string) => {
+    const kept = await pool.query(
+      `SELECT user_id, agent_id, memories::integer, terms::integer FROM "${own}".scope_stats WHERE memories <> 0 ORDER BY 1, 2`,
+    );
+    const counted = await pool.query(
+      `SELECT user_id, agent_id, count(*)::integer AS memories, sum(cardinality(terms))::integer AS terms
+       FROM "${own}".memories WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    // And each term's memories by exact scope: what the index holds and what the rows say, both ways.
+    const [{ differences }] = (
+      await pool.query(
+        `WITH expected AS (SELECT DISTINCT json_build_array(m.user_id, m.agent_id, m.run_id, m.app_id)::text AS scope_key,
+           t.term, m.seq FROM "${own}".memories AS m, unnest(m.terms) AS t(term) WHERE m.deleted_at IS NULL),
+         held AS (SELECT scope_key, term, seq FROM "${own}".memory_terms)
+         SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM held) AS missing)::integer +
+           (SELECT count(*) FROM (SELECT * FROM held EXCEPT SELECT * FROM expected) AS extra)::integer AS differences`,
+      )
+    ).rows as [{ differences: number }];
+    return { kept: kept.rows, counted: counted.rows, differences };
+  };
+
+  it("keeps each scope's size, length and term index through add, restatement, update, delete and deleteAll", async () => {
+    for (const [pool, own] of [
+      [server.pool, server.schema()],
+      [lite.pool(), lite.schema()],
+    ] as const) {
+      const store = track(postgresStore({ pool, schema: own }));
+      const other = { userId: 'user-2', agentId: 'helper' };
+      const added = await store.add(
+        { facts: [{ text: 'Owns a red kayak' }, { text: 'Lives by the lake in Annecy' }, { text: 'Prefers tea' }] },
+        { scope: user },
+      );
+      await store.add({ facts: [{ text: 'Owns a red kayak' }, { text: 'Plays chess on Sundays' }] }, { scope: other });
+      await store.add({ facts: [{ text: 'Prefers green tea in the morning' }] }, { scope: user });
+      await store.update?.(added[1]?.id ?? '', { text: 'Lives by the lake in Annecy with two cats and a dog' });
+      await store.update?.(added[0]?.id ?? '', { metadata: { colour: 'red' } });
+      await store.delete?.(added[2]?.id ?? '');
+      let stats = await scopeStats(pool, own);
+      expect(stats.kept, own).toEqual(stats.counted);
+      expect(stats.differences, own).toBe(0);
+      expect(stats.counted.map((row) => (row as { memories: number }).memories)).toEqual([3, 2]);
+      await store.deleteAll?.(user);
+      stats = await scopeStats(pool, own);
+      expect(stats.kept, own).toEqual(stats.counted);
+      expect(stats.differences, own).toBe(0);
+      expect(stats.counted).toHaveLength(1);
+    }
+  });
+
+  it('upgrades a schema of version 1: the memories already there are counted and indexed', async () => {
+    const own = server.schema();
+    const first = track(postgresStore({ pool: server.pool, schema: own }));
+    await first.add({ facts: [{ text: 'Owns a kayak' }, { text: 'Lives in Annecy' }] }, { scope: user });
+    await first.close();
+    // Back to version 1: what a schema written before this version holds.
+    const s = `"${own}"`;
+    for (const statement of [
+      `DROP TABLE ${s}.scope_stats, ${s}.memory_terms`,
+      `DROP TRIGGER memories_added ON ${s}.memories`,
+      `DROP TRIGGER memories_changed ON ${s}.memories`,
+      `DROP TRIGGER memories_removed ON ${s}.memories`,
+      `DROP FUNCTION ${s}.index_memories, ${s}.apply_scope_stats`,
+      `DROP TYPE ${s}.scope_change`,
+      `DROP INDEX ${['app', 'user_updated', 'agent_updated', 'run_updated', 'app_updated'].map((name) => `${s}.memories_${name}`).join(', ')}`,
+      `DELETE FROM ${s}.with_memory_versions WHERE version = 2`,
+    ])
+      await server.pool.query(statement);
+    const upgraded = track(postgresStore({ pool: server.pool, schema: own }));
+    expect((await upgraded.search('kayak', { scope: user }))[0]?.text).toBe('Owns a kayak');
+    const stats = await scopeStats(server.pool, own);
+    expect(stats.kept).toEqual(stats.counted);
+    expect(stats.differences).toBe(0);
+    expect(stats.counted).toEqual([{ user_id: 'user-1', agent_id: null, memories: 2, terms: 4 }]);
+    const { rows } = await server.pool.query(`SELECT version FROM "${own}".with_memory_versions ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('refuses a schema written by a newer version, and leaves it untouched', async () => {
@@ -86,18 +202,70 @@ describe('postgresStore options and schema', () => {
       { facts: [{ text: 'Owns a kayak' }] },
       { scope: user },
     );
-    await server.pool.query(`INSERT INTO "${own}".schema_migrations (version) VALUES (99)`);
+    await server.pool.query(`INSERT INTO "${own}".with_memory_versions (version) VALUES (99)`);
     const error = await postgresStore({ pool: server.pool, schema: own })
       .search('kayak', { scope: user })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ operation: 'open', retryable: false });
     expect((error as Error).message).toMatch(
-      /newer version of with-memory \(schema version 99; this version reads up to 1\)/,
+      /newer version of with-memory \(schema version 99; this version reads up to 2\)/,
     );
     const rows = await server.pool.query(`SELECT text FROM "${own}".memories`);
     expect(rows.rows).toEqual([{ text: 'Owns a kayak' }]);
   });
+
+  // M9
+  it('bounds a frozen writer: others get a retryable lock time-out, and the server frees the scope', async () => {
+    const pg = (await import('pg')).default;
+    const own = server.schema();
+    const scope = { userId: 'frozen-scope' };
+    // A writer whose process stops mid-transaction, holding the scope's lock: its client never
+    // sends the INSERT, as a paused process would not.
+    const frozenPool = new pg.Pool({ connectionString: server.pool.options.connectionString, max: 1 });
+    frozenPool.on('error', () => undefined);
+    const connect = frozenPool.connect.bind(frozenPool);
+    let reachedInsert: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      reachedInsert = resolve;
+    });
+    Object.assign(frozenPool, {
+      async connect() {
+        const client = await connect();
+        client.on('error', () => undefined);
+        const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
+        return Object.assign(client, {
+          query(text: string, values?: unknown[]) {
+            if (text.includes('INSERT INTO') && text.includes('.memories')) {
+              reachedInsert();
+              return new Promise(() => {});
+            }
+            return query(text, values);
+          },
+        });
+      },
+    });
+    const frozen = postgresStore({ pool: frozenPool, schema: own, lockTimeoutMs: 1500 });
+    void frozen.add({ facts: [{ text: 'Never committed' }] }, { scope });
+    await inside;
+
+    const other = track(postgresStore({ pool: server.pool, schema: own, lockTimeoutMs: 200 }));
+    const error = await other
+      .add({ facts: [{ text: 'Waits its turn' }] }, { scope })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ operation: 'add', retryable: true });
+    expect((error as Error).message).toMatch(/waited longer than lockTimeoutMs for a lock another writer holds/);
+    // Another scope is not held up at all.
+    expect(await other.add({ facts: [{ text: 'Unrelated' }] }, { scope: { userId: 'free' } })).toHaveLength(1);
+    // The server ends the idle transaction after the frozen store's lockTimeoutMs: the write gets through.
+    await vi.waitFor(
+      async () => expect(await other.add({ facts: [{ text: 'Waits its turn' }] }, { scope })).toHaveLength(1),
+      { timeout: 15_000, interval: 200 },
+    );
+    expect((await other.list({ scope })).map((memory) => memory.text)).toEqual(['Waits its turn']);
+    void frozenPool.end();
+  }, 30_000);
 
   it('reports an unreachable server as a retryable StoreError', async () => {
     const pg = (await import('pg')).default;

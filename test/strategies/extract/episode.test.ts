@@ -5,9 +5,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Scope, Turn } from '../../../src/core/types.js';
 import { flushMemory } from '../../../src/core/writeback.js';
 import type { MemoryFunctionRequest } from '../../../src/providers/function.js';
+import { inMemoryStore } from '../../../src/stores/in-memory.js';
 import { localStore } from '../../../src/stores/local/index.js';
-import { episodeOf, maxEpisodeLength } from '../../../src/strategies/extract/episode.js';
+import { postgresStore } from '../../../src/stores/postgres/index.js';
+import {
+  episodeOf,
+  maxEpisodeLength,
+  replyEpisodeOf,
+  shortReplyLength,
+} from '../../../src/strategies/extract/episode.js';
 import { withMemory } from '../../../src/with-memory.js';
+import { serverDatabase } from '../../stores/postgres/databases.js';
 
 const scope: Scope = { userId: 'caroline' };
 const monday = new Date('2023-05-08T13:56:00Z');
@@ -48,14 +56,182 @@ describe('episodeOf', () => {
     expect(episodeOf(more, [fact], 'UTC')?.text).toBe(more.userText);
   });
 
+  it('stores nothing of small talk, however it is worded', () => {
+    for (const said of [
+      'Thanks, that helps.',
+      'Great, thank you so much!',
+      'Sounds good.',
+      'Thanks! That was helpful.',
+    ]) {
+      expect(episodeOf(turn(said), [], 'UTC')).toBeUndefined();
+      expect(
+        replyEpisodeOf({ ...turn(said), assistantText: 'Glad it helped! Enjoy Lisbon.' }, [], 'UTC'),
+      ).toBeUndefined();
+    }
+    expect(episodeOf(turn('Thanks, that helps. I will book the Hotel Arts.'), [], 'UTC')?.text).toBe(
+      'I will book the Hotel Arts.',
+    );
+  });
+
+  // L11
+  it('cuts a long emoji or CJK turn on whole code points, never leaving half a surrogate pair', () => {
+    const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    for (const text of [
+      '😀'.repeat(maxEpisodeLength),
+      `a${'😀'.repeat(maxEpisodeLength)}`,
+      '𠀋'.repeat(maxEpisodeLength),
+    ]) {
+      const episode = episodeOf(turn(text), [], 'UTC')?.text ?? '';
+      expect(episode.length).toBeGreaterThan(maxEpisodeLength / 2);
+      expect(episode.length).toBeLessThanOrEqual(maxEpisodeLength);
+      expect(episode).not.toMatch(loneSurrogate);
+    }
+  });
+
+  // L15
+  it('keeps nothing the user quotes of the injected block, nor a sentence that repeats an injected memory', () => {
+    const injected = [
+      {
+        id: 'm1',
+        text: 'I went to the support group yesterday (7 May 2023).',
+        type: 'episode',
+        metadata: { role: 'user' },
+        scope,
+        createdAt: monday,
+        updatedAt: monday,
+      },
+    ];
+    const block =
+      '<memories>\nRemembered from earlier conversations with the user.\n- [said 8 May 2023] I went to the support group yesterday (7 May 2023).\n</memories>';
+    const quoted = { ...turn(`Why did you write this? ${block} Also, I start a pottery class on Friday.`), injected };
+    expect(episodeOf(quoted, [], 'UTC')?.text).toBe(
+      'Why did you write this? Also, I start a pottery class on Friday (12 May 2023).',
+    );
+    const pastedLines = {
+      ...turn('- [said 8 May 2023] I went to the support group yesterday (7 May 2023).'),
+      injected,
+    };
+    expect(episodeOf(pastedLines, [], 'UTC')).toBeUndefined();
+    const repeated = { ...turn('I went to the support group yesterday.'), injected };
+    expect(episodeOf(repeated, [], 'UTC')).toBeUndefined();
+    expect(replyEpisodeOf({ ...quoted, assistantText: `As I remember it: ${block}` }, [], 'UTC')?.text).toBe(
+      'As I remember it:',
+    );
+  });
+
+  it('keeps a short reply whole, and of a long one the sentences with names, numbers and list items', () => {
+    const short = replyEpisodeOf(
+      { ...turn('Where should I stay?'), assistantText: 'Try the **Hotel Arts**, by the beach.' },
+      [],
+      'UTC',
+    );
+    expect(short).toEqual({
+      text: 'Try the Hotel Arts, by the beach.',
+      type: 'episode',
+      createdAt: monday,
+      metadata: { role: 'assistant' },
+    });
+    const long = [
+      'That is a great question, and there is a lot to consider when you choose where to stay.',
+      'It depends on what you want from the trip and on how much you would like to spend each night.',
+      'Here are my suggestions:',
+      '1. Hotel Arts: by the beach, with a rooftop pool.',
+      '- Casa Bonay: quiet rooms in Eixample.',
+      'Rooms start at 180 euros a night in May.',
+      'Whichever you choose, book early because the good ones fill up quickly in the spring.',
+    ].join('\n');
+    expect(long.length).toBeGreaterThan(shortReplyLength);
+    expect(replyEpisodeOf({ ...turn('Where should I stay?'), assistantText: long }, [], 'UTC')?.text).toBe(
+      'Here are my suggestions: 1. Hotel Arts: by the beach, with a rooftop pool. - Casa Bonay: quiet rooms in Eixample. Rooms start at 180 euros a night in May.',
+    );
+  });
+
   it('cuts a very long turn at a word', () => {
-    const text = episodeOf(turn(`I pasted this: ${'lorem ipsum '.repeat(200)}`), [], 'UTC')?.text ?? '';
+    const text =
+      episodeOf(turn(`I pasted this: ${'lorem ipsum '.repeat(maxEpisodeLength / 6)}`), [], 'UTC')?.text ?? '';
     expect(text.length).toBeLessThanOrEqual(maxEpisodeLength);
     expect(text.endsWith('ipsum…') || text.endsWith('lorem…')).toBe(true);
   });
 });
 
 describe('episodes through the default wrapper', () => {
+  it('finds the hotel the assistant recommended a week later, by "what was the hotel you suggested?"', async () => {
+    const store = inMemoryStore();
+    let clock = new Date('2024-03-01T10:00:00Z');
+    let reply = '';
+    const agent = withMemory(async (_request: MemoryFunctionRequest) => reply, {
+      scope,
+      store,
+      write: 'await',
+      now: () => clock,
+    });
+    reply = [
+      'Barcelona in spring is lovely, and there are good places to stay in every part of the city.',
+      'Since you want to be close to the sea and you mentioned a budget of about 200 euros a night,',
+      'I would suggest the Hotel Casa Camper in El Raval: it is a short walk from the beach, the rooms are quiet, and breakfast is included.',
+      'If you would rather be in the old town, look at places around the cathedral instead, though they are noisier at night.',
+      'Whatever you choose, book soon: spring weekends fill up quickly.',
+    ].join(' ');
+    await agent({ messages: [{ role: 'user', content: 'Where should I stay in Barcelona next month?' }] });
+    reply = 'Sure: pack light layers, the evenings can be cool in March.';
+    await agent({ messages: [{ role: 'user', content: 'What should I pack for the weather?' }] });
+    for (const day of [2, 4, 6]) {
+      clock = new Date(`2024-03-0${day}T10:00:00Z`);
+      reply = 'Happy to help with that.';
+      await agent({
+        messages: [{ role: 'user', content: `Can you help me plan my running schedule for week ${day}?` }],
+      });
+    }
+
+    clock = new Date('2024-03-08T10:00:00Z');
+    let block = '';
+    const ask = withMemory(
+      async ({ system }: MemoryFunctionRequest) => {
+        block = system ?? '';
+        return '';
+      },
+      { scope, store, mode: 'read-only', now: () => clock },
+    );
+    await ask({ messages: [{ role: 'user', content: 'What was the hotel you suggested?' }] });
+    expect(block).toMatch(/\[said 1 March 2024, by the assistant\][^\n]*Hotel Casa Camper in El Raval/);
+  });
+
+  it('stores nothing for a turn of small talk, nor for the answer to it', async () => {
+    const store = inMemoryStore();
+    const agent = withMemory(async (_request: MemoryFunctionRequest) => 'Glad I could help! Say hi to Maria.', {
+      scope,
+      store,
+      write: 'await',
+    });
+    for (const said of ['Thanks, that helps.', 'Great, thank you so much!', 'Sounds good.']) {
+      await agent({ messages: [{ role: 'user', content: said }] });
+      expect(await store.list({ scope })).toEqual([]);
+    }
+  });
+
+  // L15
+  it('never stores the injected block when the user pastes it back', async () => {
+    const store = inMemoryStore();
+    let system = '';
+    const agent = withMemory(
+      async (request: MemoryFunctionRequest) => {
+        system = request.system ?? '';
+        return 'Noted.';
+      },
+      { scope, store, write: 'await' },
+    );
+    await agent({ messages: [{ role: 'user', content: 'My sister Ana teaches violin in Porto.' }] });
+    await agent({ messages: [{ role: 'user', content: 'What does my sister Ana teach?' }] });
+    expect(system).toContain('<memories>');
+    await agent({
+      messages: [{ role: 'user', content: `You showed me this: ${system} Is that all you know about Porto?` }],
+    });
+    const texts = (await store.list({ scope })).map((memory) => memory.text);
+    expect(texts.filter((text) => text.includes('violin'))).toEqual(['My sister Ana teaches violin in Porto.']);
+    expect(texts.join('\n')).not.toContain('Remembered from earlier');
+    expect(texts).toContain('You showed me this: Is that all you know about Porto?');
+  });
+
   let directory: string;
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'with-memory-episodes-'));
@@ -115,6 +291,28 @@ describe('episodes through the default wrapper', () => {
     expect(await store.search('cousin Kyoto aisle seats', { scope })).toEqual([]);
     // Another user's memories stay.
     expect((await store.list({ scope: { userId: 'melanie' } })).length).toBeGreaterThan(0);
+    await store.close();
+  });
+});
+
+// L11
+describe('a long emoji turn on PostgreSQL', () => {
+  const server = serverDatabase('episodes');
+
+  it('is stored, cut on whole code points', async () => {
+    const store = postgresStore({ pool: server.pool, schema: server.schema() });
+    const errors: unknown[] = [];
+    const agent = withMemory(async (_request: MemoryFunctionRequest) => 'Wow!', {
+      scope,
+      store,
+      write: 'await',
+      onError: (error) => errors.push(error),
+    });
+    await agent({ messages: [{ role: 'user', content: '😀'.repeat(maxEpisodeLength) }] });
+    expect(errors).toEqual([]);
+    const [episode] = await store.list({ scope });
+    expect(episode?.text.startsWith('😀😀')).toBe(true);
+    expect(episode?.text.endsWith('😀…')).toBe(true);
     await store.close();
   });
 });

@@ -9,10 +9,7 @@ import type { Memory, MemoryStore, Scope } from '../../../src/core/types.js';
 import type { MemoryFunctionRequest } from '../../../src/providers/function.js';
 import { inMemoryStore } from '../../../src/stores/in-memory.js';
 import { localStore } from '../../../src/stores/local/index.js';
-import {
-  type HeuristicExtractorOptions,
-  heuristicExtractor,
-} from '../../../src/strategies/extract/heuristic-extractor.js';
+import { type HeuristicExtractorOptions, heuristicExtractor } from '../../../src/strategies/extract/heuristic/index.js';
 import { createMockStore } from '../../../src/testing/mock-store.js';
 import { withMemory } from '../../../src/with-memory.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../../fakes/anthropic-server.js';

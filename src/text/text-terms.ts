@@ -1,5 +1,7 @@
 /**
- * Text to search terms, shared by the stores that rank or compare text without embeddings.
+ * Text to search terms, shared by the stores that rank or compare text without embeddings and by
+ * the strategies that compare what was said with what is stored. It lives outside both, so
+ * neither reaches into the other's folder.
  *
  * @module
  */
