@@ -5,9 +5,10 @@
  * @module
  */
 
-import type { Memory, MemoryHit } from '../core/types.js';
+import type { Memory, MemoryHit, Metadata } from '../core/types.js';
 import { memoryToJson } from '../stores/local/jsonl.js';
 import type { CliIo } from './cli-io.js';
+import { describeScope } from './scope-flags.js';
 
 /** Adds `--json` to a command. */
 export const jsonFlag = ['--json', 'print JSON for programs instead of text'] as const;
@@ -86,16 +87,31 @@ export function memoryJson(memory: Memory | MemoryHit): Record<string, unknown> 
   return 'score' in memory ? { ...memoryToJson(memory), score: memory.score } : memoryToJson(memory);
 }
 
-/** Memories (or search hits, with their score) as a table: id, type, last update, text. */
+/**
+ * Memories (or search hits, with their score) as a table: id, type, scope (so a user's own memory
+ * and an agent's read apart), last update, metadata (cut short), text.
+ */
 export function renderMemories(memories: Array<Memory | MemoryHit>, width?: number): string {
   const scored = memories.some((memory) => 'score' in memory);
-  const headers = [...(scored ? ['SCORE'] : []), 'ID', 'TYPE', 'UPDATED (UTC)', 'TEXT'];
+  const headers = [...(scored ? ['SCORE'] : []), 'ID', 'TYPE', 'SCOPE', 'UPDATED (UTC)', 'METADATA', 'TEXT'];
   const rows = memories.map((memory) => [
     ...(scored ? [('score' in memory ? memory.score : 0).toFixed(2)] : []),
     memory.id,
     memory.type ?? '-',
+    describeScope(memory.scope),
     formatDate(memory.updatedAt),
+    metadataLabel(memory.metadata),
     memory.text,
   ]);
   return renderTable(headers, rows, width);
+}
+
+// Metadata shares the line with the text: long metadata is cut so the text stays in view; the
+// full value is in --json and the inspector.
+const metadataWidth = 40;
+
+function metadataLabel(metadata: Metadata): string {
+  if (Object.keys(metadata).length === 0) return '-';
+  const json = JSON.stringify(metadata);
+  return json.length > metadataWidth ? `${json.slice(0, metadataWidth - 1)}…` : json;
 }

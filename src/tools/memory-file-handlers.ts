@@ -8,7 +8,7 @@
 
 import type { WithMemoryOptions } from '../core/options.js';
 import { checkMemories } from '../core/store-results.js';
-import type { Memory, MemoryOperation } from '../core/types.js';
+import type { Memory, MemoryChange, MemoryOperation } from '../core/types.js';
 import { toStoreError } from '../core/writeback.js';
 import { applyWrite, maxSavedTextLength, type ToolAnswer } from './memory-operations.js';
 import { resolveToolContext, type ToolContext } from './tool-context.js';
@@ -83,12 +83,13 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
       if ([...files.keys()].some((name) => name.startsWith(`${path}/`))) {
         throw new Error(`Error: ${path} is a directory; choose a file name inside it.`);
       }
+      refuseFileAncestor(files, path);
       const existing = files.get(path);
       if (existing) {
         await tree.change({ kind: 'update', id: existing.id, patch: { text: context.redact(text) } });
         return `File overwritten at: ${path}`;
       }
-      await tree.add(path, text);
+      await tree.add(path, text, files);
       return `File created successfully at: ${path}`;
     },
 
@@ -146,6 +147,7 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
       if ([...files.keys()].some((name) => name === to || name.startsWith(`${to}/`))) {
         throw new Error(`Error: ${to} already exists; delete it first or choose another name.`);
       }
+      refuseFileAncestor(files, to);
       for (const [name, file] of moving) {
         const metadata = { ...file.metadata, file: to + name.slice(from.length) };
         await tree.change({ kind: 'update', id: file.id, patch: { metadata } });
@@ -193,7 +195,8 @@ function memoryTree(context: ToolContext) {
     return found;
   }
 
-  async function change(operation: MemoryOperation): Promise<void> {
+  async function change(operation: MemoryOperation): Promise<MemoryChange[]> {
+    let made: MemoryChange[] = [];
     const answer = await applyWrite(context, operation, scope, async () => {
       if (operation.kind === 'update') {
         if (!store.update) throw new Error(`the store "${store.name}" cannot update memories`);
@@ -205,17 +208,24 @@ function memoryTree(context: ToolContext) {
         const deleted = await store.delete(operation.id, { reason: 'memory tool' });
         return { changes: deleted ? [{ event: 'DELETE', id: operation.id }] : [], answer: '' };
       }
-      return { changes: await store.add(operation.write, { scope, reason: 'memory tool' }), answer: '' };
+      made = await store.add(operation.write, { scope, reason: 'memory tool' });
+      return { changes: made, answer: '' };
     });
     throwIfError(answer);
+    return made;
   }
 
   return {
     files,
     file,
     change,
-    add(path: string, text: string) {
-      return change({
+    /**
+     * Adds a file. The stores merge a restatement into the memory it restates (same scope and
+     * type, metadata merged): then the text is kept by another file, whose path is put back, and
+     * the model is told which. `before` is the tree as it was.
+     */
+    async add(path: string, text: string, before: Map<string, Memory>): Promise<void> {
+      const changes = await change({
         kind: 'add',
         write: {
           facts: [
@@ -231,6 +241,12 @@ function memoryTree(context: ToolContext) {
           ],
         },
       });
+      const merged = changes.find((item) => item.event === 'UPDATE' || item.event === 'NONE');
+      if (!merged || changes.some((item) => item.event === 'ADD')) return;
+      const [keeper, memory] = [...before].find(([, file]) => file.id === merged.id) ?? [];
+      if (keeper === undefined || memory === undefined) return;
+      await change({ kind: 'update', id: memory.id, patch: { metadata: memory.metadata } });
+      throw new Error(`Error: this text restates ${keeper}, which keeps it; edit that file instead.`);
     },
     rewrite(memory: Memory, text: string) {
       return change({
@@ -284,6 +300,15 @@ function checkFilePath(value: unknown, name = 'path'): string {
   const path = checkPath(value, name);
   if (path === root) throw new Error(`Error: ${name} must name a file inside ${root}, such as ${root}/notes.md.`);
   return path;
+}
+
+/** A path under a file (`/memories/a.md/b`) would make the file a directory as well. */
+function refuseFileAncestor(files: Map<string, Memory>, path: string): void {
+  const parts = path.split('/');
+  for (let end = 3; end < parts.length; end += 1) {
+    const ancestor = parts.slice(0, end).join('/');
+    if (files.has(ancestor)) throw new Error(`Error: ${ancestor} is a file, so ${path} cannot be inside it.`);
+  }
 }
 
 function missing(path: string): Error {

@@ -70,15 +70,32 @@ describe('with-memory add and list', () => {
     expect(agent.map((memory) => memory.text)).toEqual(['Lives in Lyon']);
   });
 
-  it('prints a table of id, type, date and text, with memory text on stdout only', async () => {
+  it('prints a table of id, type, scope, date, metadata and text, with memory text on stdout only', async () => {
     const id = await add('Prefers Celsius', '--user', 'u1', '--type', 'preference');
     const run = await cli(['list', '--user', 'u1']);
     expect(run.code).toBe(0);
     const [header, row, ...rest] = run.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID\s+TYPE\s+UPDATED \(UTC\)\s+TEXT$/);
-    expect(row).toMatch(new RegExp(`^${id}\\s+preference\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\s+Prefers Celsius$`));
+    expect(header).toMatch(/^ID\s+TYPE\s+SCOPE\s+UPDATED \(UTC\)\s+METADATA\s+TEXT$/);
+    expect(row).toMatch(
+      new RegExp(`^${id}\\s+preference\\s+user u1\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\s+-\\s+Prefers Celsius$`),
+    );
     expect(rest).toEqual([]);
     expect(run.stderr).toBe('');
+  });
+
+  it("list and search tell a user's own memory from an agent's, and show the metadata", async () => {
+    await add('Lives in Oslo', '--user', 'u1', '--type', 'profile');
+    await add('Plans the Oslo trip', '--user', 'u1', '--agent', 'planner', '--metadata', '{"source":"chat"}');
+    for (const args of [
+      ['list', '--user', 'u1'],
+      ['search', 'Oslo', '--user', 'u1'],
+    ]) {
+      const lines = (await cli(args)).stdout.trimEnd().split('\n');
+      expect(lines.find((line) => line.includes('Lives in Oslo'))).toMatch(/\suser u1\s.*\s-\s+Lives in Oslo$/);
+      expect(lines.find((line) => line.includes('Plans the Oslo trip'))).toMatch(
+        /\suser u1, agent planner\s.*\s\{"source":"chat"\}\s+Plans the Oslo trip$/,
+      );
+    }
   });
 
   it('keeps a table on one line per memory whatever the text holds', async () => {

@@ -374,6 +374,36 @@ describe('with-memory inspect', () => {
     }
   });
 
+  it("shows each memory's scope and metadata, as text: a user's own memory apart from an agent's", async () => {
+    const store = localStore({ path: join(folder, 'scopes.db') });
+    const markup = '<img src=x onerror="window.ran=1">';
+    await store.add({ facts: [{ text: 'Lives in Oslo' }] }, { scope: { userId: 'eve' } });
+    await store.add(
+      { facts: [{ text: 'Plans the Oslo trip', metadata: { source: 'chat', [markup]: `${markup}</td>` } }] },
+      { scope: { userId: 'eve', agentId: `planner${markup}` } },
+    );
+    const inspector = await startInspector({ store, port: 0, allowEdit: false });
+    try {
+      const page = await openPage(inspector.url);
+      await page.locator('nav button', { hasText: /^eve/ }).first().click();
+      await page.getByText('2 memories, newest first.').waitFor();
+      const headings = await page.locator('#memories thead th').allTextContents();
+      expect(headings[0]).toBe('Type, scope, metadata');
+      const origin = (text: string) =>
+        page.locator('#memories tr', { hasText: text }).locator('td.type .origin > div').allTextContents();
+      await expect(origin('Lives in Oslo')).resolves.toEqual(['user eve']);
+      await expect(origin('Plans the Oslo trip')).resolves.toEqual([
+        `user eve, agent planner${markup}`,
+        `source: "chat", ${markup}: ${JSON.stringify(`${markup}</td>`)}`,
+      ]);
+      await expect(page.locator('#memories img').count()).resolves.toBe(0);
+      expect(await page.evaluate('window.ran')).toBeUndefined();
+    } finally {
+      await inspector.close();
+      await store.close();
+    }
+  });
+
   it('lists a large scope a hundred at a time', async () => {
     const store = localStore({ path: join(folder, 'many.db') });
     await store.import(

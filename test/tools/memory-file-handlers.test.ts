@@ -152,6 +152,25 @@ describe('memoryToolHandlers with betaMemoryTool on a real Anthropic client', ()
     expect(await store.list({ scope })).toEqual([]);
   });
 
+  it('a file is never also a directory, and a restated file is named, not silently merged', async () => {
+    const handlers = memoryToolHandlers({ scope, store });
+    await handlers.create({
+      command: 'create',
+      path: '/memories/a.md',
+      file_text: 'The venue is the old harbour hall',
+    });
+    await expect(handlers.create({ command: 'create', path: '/memories/a.md/b.md', file_text: 'x' })).rejects.toThrow(
+      'Error: /memories/a.md is a file, so /memories/a.md/b.md cannot be inside it.',
+    );
+    await expect(handlers.create({ command: 'create', path: '/memories', file_text: 'x' })).rejects.toThrow(
+      'must name a file inside /memories',
+    );
+    await expect(
+      handlers.create({ command: 'create', path: '/memories/copy.md', file_text: 'The venue is the old harbour hall' }),
+    ).rejects.toThrow('Error: this text restates /memories/a.md, which keeps it; edit that file instead.');
+    expect((await store.list({ scope })).map((memory) => memory.metadata.file)).toEqual(['/memories/a.md']);
+  });
+
   it("keeps to its scope: another user's files are invisible and untouched", async () => {
     await memoryToolHandlers({ scope: { userId: 'other' }, store }).create({
       command: 'create',

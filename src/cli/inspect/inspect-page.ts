@@ -86,6 +86,9 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
 th { font-size: 12px; color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.text { width: 100%; white-space: pre-wrap; overflow-wrap: anywhere; }
+td.type { max-width: 14em; }
+.origin { font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
 td.nowrap, td.actions { white-space: nowrap; }
 td.actions button { padding: 2px 8px; font-size: 12px; }
 .score { font-variant-numeric: tabular-nums; }
@@ -223,6 +226,14 @@ async function refresh() {
   }
 }
 
+// Under the text: the memory's scope (a user's scope lists its agents' memories too, so this
+// tells a user's own memory from an agent's) and its metadata. Text nodes only, like every cell.
+function originLine(memory) {
+  const keys = Object.keys(memory.metadata || {});
+  const metadata = keys.map((key) => key + ': ' + JSON.stringify(memory.metadata[key])).join(', ');
+  return el('div', { class: 'origin' }, el('div', { class: 'scope' }, describeScope(memory.scope || {})), metadata === '' ? null : el('div', { class: 'metadata' }, metadata));
+}
+
 function scoreCell(hit) {
   const bar = el('div', { class: 'bar' }, el('span', {}));
   bar.firstChild.style.width = Math.round(Math.max(0, Math.min(1, hit.score)) * 100) + '%';
@@ -238,7 +249,7 @@ function partsCell(hit) {
 
 function render(memories, scored) {
   const table = document.getElementById('memories');
-  const headings = (scored ? ['Score', 'Parts'] : []).concat(['Type', 'Updated (UTC)', 'Text', '']);
+  const headings = (scored ? ['Score', 'Parts'] : []).concat(['Type, scope, metadata', 'Updated (UTC)', 'Text', '']);
   table.tHead.replaceChildren(el('tr', {}, ...headings.map((heading) => el('th', {}, heading))));
   table.tBodies[0].replaceChildren(...memories.map((memory) => {
     const actions = el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => showHistory(memory) }, 'History'));
@@ -247,7 +258,7 @@ function render(memories, scored) {
       actions.append(' ', el('button', { type: 'button', onclick: () => edit(memory, text) }, 'Edit'));
       actions.append(' ', el('button', { type: 'button', class: 'danger', onclick: () => remove(memory) }, 'Delete'));
     }
-    return el('tr', { 'data-id': memory.id }, ...(scored ? [scoreCell(memory), partsCell(memory)] : []), el('td', { class: 'nowrap' }, memory.type || '–'), el('td', { class: 'nowrap' }, formatDate(memory.updatedAt)), text, actions);
+    return el('tr', { 'data-id': memory.id }, ...(scored ? [scoreCell(memory), partsCell(memory)] : []), el('td', { class: 'type' }, el('div', { class: 'nowrap' }, memory.type || '–'), originLine(memory)), el('td', { class: 'nowrap' }, formatDate(memory.updatedAt)), text, actions);
   }));
   table.hidden = memories.length === 0;
 }
