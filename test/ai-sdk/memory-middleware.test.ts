@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { memoryMiddleware } from '../../src/ai-sdk/index.js';
 import { InvalidOptionsError, type MemoryError, StoreError, StoreTimeoutError } from '../../src/core/errors.js';
 import type { ErrorContext, SearchEvent, WithMemoryOptions } from '../../src/core/options.js';
-import type { Extractor, MemoryStore, Turn } from '../../src/core/types.js';
+import type { Extractor, MemoryStore, MemoryWrite, Turn } from '../../src/core/types.js';
 import { flushMemory } from '../../src/core/writeback.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
 import { createMockStore } from '../../src/testing/mock-store.js';
@@ -132,7 +132,11 @@ describe('memoryMiddleware: the Celsius scenario', () => {
     });
     expect(await firstRun.text).toBe('Noted, Celsius it is.');
     expect((await flushMemory(first)).failed).toEqual([]);
-    expect(await store.list({ scope })).toEqual([expect.objectContaining({ text: expect.stringMatching(/Celsius/) })]);
+    // The preference, and what the assistant answered (kept as said by the assistant).
+    expect((await store.list({ scope })).map((memory) => [memory.type, memory.text]).sort()).toEqual([
+      ['episode', 'Noted, Celsius it is.'],
+      ['preference', 'User prefers all temperatures in Celsius, never Fahrenheit.'],
+    ]);
 
     const second = memoryMiddleware({ scope, store });
     const secondModel = new MockLanguageModelV3({
@@ -226,7 +230,11 @@ describe('memoryMiddleware: tool loops', () => {
       userText: 'How warm is it in Paris and Lyon?',
       assistantText: 'Paris 21 °C, Lyon 21 °C.',
     });
-    expect(store.addCalls).toHaveLength(1);
+    // One turn, written once: the final answer, and the extractor's fact (which holds every word the user said).
+    expect(store.addCalls.map(addedText)).toEqual([
+      'Paris 21 °C, Lyon 21 °C.',
+      'Asked: How warm is it in Paris and Lyon?',
+    ]);
   });
 
   it('streamText with a tool over several steps searches once and writes once, with the final answer', async () => {
@@ -253,7 +261,8 @@ describe('memoryMiddleware: tool loops', () => {
     expect(store.searchCalls).toHaveLength(1);
     for (const call of model.doStreamCalls) expect(memoryMessages(call.prompt)).toHaveLength(1);
     expect(extract.turns.map((turn) => turn.assistantText)).toEqual(['It is 21 °C in Paris.']);
-    expect(store.addCalls).toHaveLength(1);
+    // One turn, written once: the final answer, and the extractor's fact (which holds every word the user said).
+    expect(store.addCalls.map(addedText)).toEqual(['It is 21 °C in Paris.', 'Asked: How warm is it in Paris?']);
   });
 
   it('writes nothing when the call stops on a tool call', async () => {
@@ -348,7 +357,8 @@ describe('memoryMiddleware: streams', () => {
 
     // With write: 'await', the write is stored by the time the caller sees the end of the stream.
     expect(extract.turns.map((turn) => turn.assistantText)).toEqual(['Zero is freezing.']);
-    expect(store.addCalls).toHaveLength(1);
+    // One turn, written once: the final answer, and the extractor's fact (which holds every word the user said).
+    expect(store.addCalls.map(addedText)).toEqual(['Zero is freezing.', 'Asked: Tell me about Celsius.']);
   });
 
   it('writes nothing for a stream that reports an error part or that the caller cancels', async () => {
@@ -637,3 +647,7 @@ describe('memoryMiddleware: the scope per call', () => {
     expect(stages).toEqual(['scope']);
   });
 });
+
+function addedText(call: { write: MemoryWrite }): unknown {
+  return 'facts' in call.write ? call.write.facts.map((fact) => fact.text).join(' / ') : 'messages';
+}

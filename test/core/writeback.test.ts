@@ -118,6 +118,7 @@ describe('flushMemory', () => {
     const model = withMemory(async (_request: MemoryFunctionRequest) => 'Answer.', {
       scope: { userId: 'a' },
       store,
+      replies: false,
       extract: {
         name: 'scripted',
         extract: async () => [
@@ -156,8 +157,10 @@ describe('flushMemory', () => {
     await model({ messages: [{ role: 'user', content: 'I went to the Alps last week.' }] });
     await flushMemory(model);
     const memories = await store.list({ scope: { userId: 'a' } });
-    expect(memories.map((memory) => [memory.type, memory.text])).toEqual([
-      ['episode', 'I went to the Alps last week.'],
+    // Both sides of the turn: what the user said and what the assistant answered.
+    expect(memories.map((memory) => [memory.type, memory.text, memory.metadata.role]).sort()).toEqual([
+      ['episode', 'Answer.', 'assistant'],
+      ['episode', 'I went to the Alps last week.', 'user'],
     ]);
   });
 });

@@ -101,11 +101,18 @@ const quotedBlock = /<memories>[\s\S]*?(?:<\/memories>|$)/gi;
 // The tag a rendered memory line starts with: "- [said 8 May 2023] ", "- [preference, 8 May 2023] ".
 const lineTag = /^\s*-?\s*\[[^\]\n]{1,80}\]\s*/;
 
+const minQuotedLength = 20;
+
 // The sentences of a text that are its own: no small talk, nothing quoted of the memory block,
 // no sentence that repeats an injected memory (the block is never stored back).
 function ownSentences(text: string, injected: Memory[]): string[] {
   const injectedTerms = injected.map((memory) => new Set(searchTerms(memory.text)));
-  return sentences(text.replace(quotedBlock, '\n'))
+  let own = text.replace(quotedBlock, '\n');
+  // A memory quoted inside a longer sentence ('you told me "User prefers Celsius."') goes too.
+  for (const memory of injected) {
+    if (memory.text.length >= minQuotedLength) own = own.split(memory.text).join(' ');
+  }
+  return sentences(own)
     .map((sentence) => sentence.replace(lineTag, ''))
     .filter((sentence) => sentence !== '' && !isFiller(sentence) && !repeats(sentence, injectedTerms));
 }

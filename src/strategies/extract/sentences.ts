@@ -7,7 +7,7 @@
  */
 
 const filler =
-  /^(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|thx|ty|cheers|ok|okay|k|kk|cool|great|nice|awesome|perfect|sure|fine|right|alright|all right|bye|goodbye|see you|good (?:morning|afternoon|evening|night)|lol|haha|hehe|yes|no|yep|yup|yeah|nope|nah|hmm+|um+|uh+|ah|oh|wow|i see|got it|makes sense|interesting|sounds good|no worries|no problem|np|never ?mind|you're welcome|welcome|good job|well done|nice one|fair enough|of course)(?:[\s,]+(?:there|again|so much|a lot|very much|everyone|all|mate|claude|man|then|thanks|thank you))*[\s!.,]*$/i;
+  /^(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|thx|ty|cheers|ok|okay|k|kk|cool|great|nice|awesome|perfect|sure|fine|right|alright|all right|bye|goodbye|see you|good (?:morning|afternoon|evening|night)|lol|haha|hehe|yes|no|yep|yup|yeah|nope|nah|hmm+|um+|uh+|ah|oh|wow|i see|got it|makes sense|interesting|sounds good|no worries|no problem|np|never ?mind|you're welcome|welcome|good job|well done|nice one|fair enough|of course|noted|will do|done|my pleasure|any ?time|happy to help|glad (?:I could|to) help)(?:[\s,]+(?:there|again|so much|a lot|very much|everyone|all|mate|claude|man|then|thanks|thank you))*[\s!.,]*$/i;
 const pastTense = /\b(?:was|were|had|did|went|yesterday|last)\b/i;
 
 /**
@@ -26,7 +26,7 @@ const vocative = /,\s*\p{Lu}[\p{L}'-]*[\s!.]*$/u;
 
 // What people add to thanks and greetings: "that helps", "this is great", "appreciate it".
 const pleasantry =
-  /^(?:(?:that|this|it)(?:'s| is| was)? (?:(?:really|very|so|super) )?(?:helps?|helpful|great|perfect|awesome|amazing|useful|exactly what I needed|good to know)|(?:I )?(?:really )?appreciate (?:it|that|your help)|(?:you're|you are) (?:the best|a star|awesome)|(?:sounds|looks) (?:good|great|perfect)|will do|love it|good to know)(?:[\s,]+(?:thanks|thank you|again|so much|a lot))*[\s!.,]*$/i;
+  /^(?:(?:that|this|it)(?:'s| is| was)? (?:(?:really|very|so|super) )?(?:helps?|helpful|great|perfect|awesome|amazing|useful|exactly what I needed|good to know)|(?:I )?(?:really )?appreciate (?:it|that|your help)|(?:you're|you are) (?:the best|a star|awesome)|(?:sounds|looks) (?:good|great|perfect)|will do|love it|good to know|I'll keep (?:that|it|this) in mind)(?:[\s,]+(?:thanks|thank you|again|so much|a lot))*[\s!.,]*$/i;
 
 /**
  * True for a sentence that is only small talk: greetings, thanks, "ok", "got it", "lol",

@@ -28,11 +28,14 @@ export interface SystemPromptBuilderOptions {
 const standingShare = 1 / 8;
 
 /**
- * The most tokens a hit's text takes in the first fill of the block: a longer memory is shown by
- * its best-matching sentences, so several memories fit; what is left of the budget then widens
- * the cut ones, best hits first.
+ * The most tokens a hit's text takes when it is first put in the block: a longer memory is shown
+ * by its best-matching sentences, so several memories fit. The first `coreHits` hits go in first,
+ * then are widened up to `widenedShare` tokens each; further hits come after them, and what is
+ * left of the budget widens every cut one, best hits first.
  */
 const firstShare = 60;
+const coreHits = 8;
+const widenedShare = 250;
 // The date and marks before a memory's text, about: "- [said 8 May 2023, by the assistant] ".
 const tagCost = 12;
 
@@ -99,19 +102,27 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
         if (isStanding) standingBudget -= cost;
         chosen.push({ memory, line: shown, cost, split, isStanding });
       };
-      for (const memory of standing) add(memory, true);
-      for (const memory of hits) if (memory.type !== 'episode') add(memory, false);
-      for (const memory of hits) if (memory.type === 'episode') add(memory, false);
-      // What is left of the budget shows more of the memories that were cut, best hits first.
-      for (const entry of chosen) {
-        if (!entry.split || budget <= 0) continue;
-        const wider = line(entry.memory, excerpt(entry.split, queryTerms, entry.cost + budget - tagCost));
+      const widen = (entry: Shown, maxTextTokens: number) => {
+        if (!entry.split || budget <= 0) return;
+        const cap = Math.min(maxTextTokens, entry.cost + budget - tagCost);
+        const wider = line(entry.memory, excerpt(entry.split, queryTerms, cap));
         const cost = estimateTokens(wider) + 1;
-        if (cost <= entry.cost || cost - entry.cost > budget) continue;
+        if (cost <= entry.cost || cost - entry.cost > budget) return;
         budget -= cost - entry.cost;
         entry.line = wider;
         entry.cost = cost;
-      }
+      };
+      for (const memory of standing) add(memory, true);
+      const ranked = [
+        ...hits.filter((memory) => memory.type !== 'episode'),
+        ...hits.filter((memory) => memory.type === 'episode'),
+      ];
+      // The best hits first, each by its part about the question; then more of them where they
+      // were cut; then more hits while the budget lasts; then more of every one, best first.
+      for (const memory of ranked.slice(0, coreHits)) add(memory, false);
+      for (const entry of chosen) widen(entry, widenedShare);
+      for (const memory of ranked.slice(coreHits)) add(memory, false);
+      for (const entry of chosen) widen(entry, Number.POSITIVE_INFINITY);
       if (chosen.length === 0) return '';
       // Standing memories first, then the hits: facts, then what was said, each in the order it was said.
       const ordered = [

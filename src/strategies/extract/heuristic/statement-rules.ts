@@ -85,8 +85,8 @@ const instructionGerunds =
  *   retire, the statement itself is stored as a `fact`;
  * - a statement already stored (word for word, or injected into this turn) is not stored again.
  */
-// A like of what the assistant just said ("I like the idea", "I love the example you gave") is a
-// reaction, not a standing preference: it is not a rule below.
+// A like of what the assistant just said ("I like the idea", "I love these", "I like the example
+// you gave") is a reaction, not a standing preference: the like rule below leaves it out.
 const rules: Rule[] = [
   {
     type: 'preference',
@@ -106,7 +106,7 @@ const rules: Rule[] = [
   {
     type: 'preference',
     pattern:
-      /\bI(?:\s+(?:really|generally|usually|now|actually|still|also|much|definitely))*\s*((?:'d|would) rather not|prefer|like|love|enjoy|hate|dislike|avoid|don't like|do not like|don't want|do not want|don't enjoy|do not enjoy|can't stand|cannot stand)\s+(?!(?:that|how|it|this|what|when|where|you|your|yours|the way|all the|seeing|hearing|to (?:see|hear)|the (?:idea|example|suggestion|tips?|advice|list|sound|look|plan|way)s?)\b)(?![^.]*\byou(?:rs?)?\b)(.+)$/i,
+      /\bI(?:\s+(?:really|generally|usually|now|actually|still|also|much|definitely))*\s*((?:'d|would) rather not|prefer|like|love|enjoy|hate|dislike|avoid|don't like|do not like|don't want|do not want|don't enjoy|do not enjoy|can't stand|cannot stand)\s+(?!(?:that|how|it|this|what|when|where|you|your|yours|the way|all the|seeing|hearing|to (?:see|hear)|these|those|the (?:idea|example|suggestion|tip|advice|list|sound|look|plan|way|template|option|recommendation)s?)\b)(?![^.]*\byou(?:rs?)?\b)(.+)$/i,
     fact: (m) => `User ${likeVerbs[lower(m[1])] ?? lower(m[1])} ${thirdPerson(m[2])}`,
   },
   {
