@@ -15,6 +15,7 @@ import {
   type PostgresStoreOptions,
   postgresStore,
 } from '../../../src/stores/postgres/index.js';
+import { scopeKey } from '../../../src/stores/postgres/schema.js';
 import { type BehaviourOptions, describeStoreBehaviour } from '../store-behaviour.js';
 import { pgliteDatabase, serverDatabase } from './databases.js';
 
@@ -100,7 +101,7 @@ describe('postgresStore options and schema', () => {
     // And each term's memories by exact scope: what the index holds and what the rows say, both ways.
     const [{ differences }] = (
       await pool.query(
-        `WITH expected AS (SELECT DISTINCT json_build_array(m.user_id, m.agent_id, m.run_id, m.app_id)::text AS scope_key,
+        `WITH expected AS (SELECT DISTINCT ${scopeKey('m')} AS scope_key,
            t.term, m.seq FROM "${own}".memories AS m, unnest(m.terms) AS t(term) WHERE m.deleted_at IS NULL),
          held AS (SELECT scope_key, term, seq FROM "${own}".memory_terms)
          SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM held) AS missing)::integer +
@@ -136,6 +137,24 @@ describe('postgresStore options and schema', () => {
       expect(stats.differences, own).toBe(0);
       expect(stats.counted).toHaveLength(1);
     }
+  });
+
+  it('keeps the longest scope ids of four-byte characters beside the longest terms', async () => {
+    const own = server.schema();
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    // Varied characters: the server compresses a long index entry first, and a repeated one fits.
+    let seed = 7;
+    const pick = (from: number, span: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return String.fromCodePoint(from + (seed % span));
+    };
+    const id = (letter: string) => letter + Array.from({ length: 127 }, () => pick(0x20000, 0xa6d0)).join('');
+    const scope = { userId: id('u'), agentId: id('a'), runId: id('r'), appId: id('p') };
+    const word = Array.from({ length: 900 }, () => pick(0x430, 32)).join('');
+    await store.add({ facts: [{ text: `Keeps a ${word} note` }, { text: 'Keeps a kayak' }] }, { scope });
+    const [hit] = await store.search('kayak', { scope });
+    expect(hit?.text).toBe('Keeps a kayak');
+    expect((await scopeStats(server.pool, own)).differences).toBe(0);
   });
 
   it('upgrades a schema of version 1: the memories already there are counted and indexed', async () => {
