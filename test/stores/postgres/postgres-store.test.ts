@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../../../bench/store.js';
 import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
 import { localStore } from '../../../src/stores/local/index.js';
@@ -48,6 +48,8 @@ describeStoreBehaviour('postgresStore (PostgreSQL server)', {
 
 // The vector path on pgvector.
 const lite = pgliteDatabase();
+// Starting PGlite takes seconds (more on a busy machine): not inside the first test's time-out.
+beforeAll(() => lite.pool().waitReady, 120_000);
 describeStoreBehaviour(
   'postgresStore (PGlite with pgvector)',
   {
