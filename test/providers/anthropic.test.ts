@@ -28,6 +28,19 @@ function systemTexts(body: Record<string, unknown> | undefined): string[] {
   return Array.isArray(system) ? system.map((block) => String((block as { text: unknown }).text)) : [];
 }
 
+/** Streams a reply to the Celsius preference and returns every event the caller receives. */
+async function streamCelsius(claude: Anthropic): Promise<unknown[]> {
+  const stream = await claude.messages.create({
+    model,
+    max_tokens: 100,
+    stream: true,
+    messages: [{ role: 'user', content: celsius }],
+  });
+  const received: unknown[] = [];
+  for await (const event of stream) received.push(event);
+  return received;
+}
+
 describe('withMemory around an Anthropic client', () => {
   it('remembers a preference from one session to the next (the Celsius scenario)', async () => {
     const store = inMemoryStore();
@@ -102,14 +115,7 @@ describe('withMemory around an Anthropic client', () => {
     fake.replies.push({ text: 'Noted, I will use Celsius from now on.' });
     const store = inMemoryStore();
     const claude = withMemory(client(), { scope: { userId: 'u' }, store });
-    const stream = await claude.messages.create({
-      model,
-      max_tokens: 100,
-      stream: true,
-      messages: [{ role: 'user', content: celsius }],
-    });
-    const received: unknown[] = [];
-    for await (const event of stream) received.push(event);
+    const received = await streamCelsius(claude);
 
     // The SDK itself drops `ping` events; everything else arrives exactly as the server sent it.
     expect(received).toEqual(fake.sentEvents[0]?.filter((event) => event.type !== 'ping'));
@@ -140,14 +146,7 @@ describe('withMemory around an Anthropic client', () => {
     const store = inMemoryStore();
     const errors: MemoryError[] = [];
     const claude = withMemory(client(), { scope: { userId: 'u' }, store, onError: (error) => errors.push(error) });
-    const stream = await claude.messages.create({
-      model,
-      max_tokens: 100,
-      stream: true,
-      messages: [{ role: 'user', content: celsius }],
-    });
-    const received: unknown[] = [];
-    for await (const event of stream) received.push(event);
+    const received = await streamCelsius(claude);
 
     expect(received).toEqual(fake.sentEvents[0]);
     await flushMemory(claude);

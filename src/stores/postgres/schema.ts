@@ -35,9 +35,13 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The key of a row's exact scope (alias `alias`), as `scope_stats` and `memory_terms` keep it. */
+/**
+ * The key of a row's exact scope (alias `alias`), as `scope_stats` and `memory_terms` keep it: a
+ * hash, so that a btree entry stays small whatever the scope ids (four of up to 256 characters,
+ * up to 4 bytes each, beside a term of up to 2,000 bytes, would pass the 2,704-byte limit).
+ */
 export function scopeKey(alias: string): string {
-  return `json_build_array(${alias}.user_id, ${alias}.agent_id, ${alias}.run_id, ${alias}.app_id)::text`;
+  return `encode(sha256(convert_to(json_build_array(${alias}.user_id, ${alias}.agent_id, ${alias}.run_id, ${alias}.app_id)::text, 'UTF8')), 'hex')`;
 }
 
 function migrations(schema: string, vectorType: string): Array<{ version: number; sql: string }> {

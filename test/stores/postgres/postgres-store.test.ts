@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateWorkload } from '../../../bench/store.js';
 import { InvalidOptionsError, StoreError } from '../../../src/core/errors.js';
 import { localStore } from '../../../src/stores/local/index.js';
@@ -15,6 +15,7 @@ import {
   type PostgresStoreOptions,
   postgresStore,
 } from '../../../src/stores/postgres/index.js';
+import { scopeKey } from '../../../src/stores/postgres/schema.js';
 import { type BehaviourOptions, describeInputRules, describeStoreBehaviour } from '../store-behaviour.js';
 import { pgliteDatabase, serverDatabase } from './databases.js';
 
@@ -49,6 +50,8 @@ describeInputRules('postgresStore (PostgreSQL server)', () => track(postgresStor
 
 // The vector path on pgvector.
 const lite = pgliteDatabase();
+// Starting PGlite takes seconds (more on a busy machine): not inside the first test's time-out.
+beforeAll(() => lite.pool().waitReady, 120_000);
 describeStoreBehaviour(
   'postgresStore (PGlite with pgvector)',
   {
@@ -132,7 +135,7 @@ describe('postgresStore options and schema', () => {
     // And each term's memories by exact scope: what the index holds and what the rows say, both ways.
     const [{ differences }] = (
       await pool.query(
-        `WITH expected AS (SELECT DISTINCT json_build_array(m.user_id, m.agent_id, m.run_id, m.app_id)::text AS scope_key,
+        `WITH expected AS (SELECT DISTINCT ${scopeKey('m')} AS scope_key,
            t.term, m.seq FROM "${own}".memories AS m, unnest(m.terms) AS t(term) WHERE m.deleted_at IS NULL),
          held AS (SELECT scope_key, term, seq FROM "${own}".memory_terms)
          SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM held) AS missing)::integer +
@@ -168,6 +171,24 @@ describe('postgresStore options and schema', () => {
       expect(stats.differences, own).toBe(0);
       expect(stats.counted).toHaveLength(1);
     }
+  });
+
+  it('keeps the longest scope ids of four-byte characters beside the longest terms', async () => {
+    const own = server.schema();
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    // Varied characters: the server compresses a long index entry first, and a repeated one fits.
+    let seed = 7;
+    const pick = (from: number, span: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return String.fromCodePoint(from + (seed % span));
+    };
+    const id = (letter: string) => letter + Array.from({ length: 127 }, () => pick(0x20000, 0xa6d0)).join('');
+    const scope = { userId: id('u'), agentId: id('a'), runId: id('r'), appId: id('p') };
+    const word = Array.from({ length: 900 }, () => pick(0x430, 32)).join('');
+    await store.add({ facts: [{ text: `Keeps a ${word} note` }, { text: 'Keeps a kayak' }] }, { scope });
+    const [hit] = await store.search('kayak', { scope });
+    expect(hit?.text).toBe('Keeps a kayak');
+    expect((await scopeStats(server.pool, own)).differences).toBe(0);
   });
 
   it('upgrades a schema of version 1: the memories already there are counted and indexed', async () => {
