@@ -7,6 +7,7 @@ export const entries = {
   'ai-sdk/index': 'src/ai-sdk/index.ts',
   'testing/index': 'src/testing/index.ts',
   'testing/vitest/index': 'src/testing/vitest/index.ts',
+  'testing/node-test/index': 'src/testing/node-test/index.ts',
   'postgres/index': 'src/stores/postgres/index.ts',
   'cli/index': 'src/cli/index.ts',
 };
@@ -25,4 +26,6 @@ export default defineConfig({
   treeshake: true,
   // stemmer ships ESM only; bundling it keeps the CommonJS build loadable on every Node 20.
   noExternal: ['stemmer'],
+  // `node:test` has no name without its prefix: tsup must not strip `node:` (Node 20 knows it everywhere).
+  removeNodeProtocol: false,
 });

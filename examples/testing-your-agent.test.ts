@@ -66,11 +66,12 @@ describe('the travel agent', () => {
 
     // Nothing was known yet, so the prompt went out as the agent wrote it.
     expect(requests[0]?.system).toBe('You are a travel agent.');
-    expect(store.addCalls).toHaveLength(1);
-    expect(store.addCalls[0]?.options.scope).toEqual({ userId: 'ana', agentId: 'travel' });
-    expect(store.addCalls[0]?.write).toEqual({
-      facts: [expect.objectContaining({ text: 'User lives in Porto.', type: 'profile' })],
-    });
+    // Every write is under the user's scope; among them the fact, beside what was said (episodes).
+    expect(store.addCalls.map((call) => call.options.scope)).toEqual(
+      store.addCalls.map(() => ({ userId: 'ana', agentId: 'travel' })),
+    );
+    const facts = store.addCalls.flatMap((call) => ('facts' in call.write ? call.write.facts : []));
+    expect(facts).toContainEqual(expect.objectContaining({ text: 'User lives in Porto.', type: 'profile' }));
     // The mock is a working store: the next turn finds what this one wrote.
     await agent.reply('ana', 'Where do I live?');
     expect(requests[1]?.system).toContain('User lives in Porto.');

@@ -363,6 +363,19 @@ export const storeContractChecks: StoreContractCheck[] = [
   },
 ];
 
+/** The `describe` and `it` of a test runner, as much of them as the contract needs. */
+export interface ContractRunner {
+  describe(name: string, body: () => void): unknown;
+  it(name: string, body: () => Promise<void>): unknown;
+}
+
+/** Registers the checks with a runner: one suite, one test per check, each with a fresh store. */
+export function registerStoreContract(runner: ContractRunner, name: string, makeStore: MakeStore): void {
+  runner.describe(`${name} store contract`, () => {
+    for (const check of storeContractChecks) runner.it(check.name, () => check.run(makeStore));
+  });
+}
+
 async function withStore(makeStore: MakeStore, run: (store: MemoryStore) => Promise<void>): Promise<void> {
   const store = await makeStore();
   try {

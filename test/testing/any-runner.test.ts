@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { storeContractChecks } from '../../src/testing/store-contract.js';
 
 // A project of a user who has no vitest: the package built as `npm run build` builds it (without
 // types), installed by copy, its dependencies linked from this repository.
@@ -33,6 +34,14 @@ beforeAll(async () => {
   }
   copyFileSync('examples/testing-with-jest.test.cjs', join(project, 'testing-with-jest.test.cjs'));
   writeFileSync(join(project, 'jest.config.json'), JSON.stringify({ testMatch: ['**/*.test.cjs'] }));
+  writeFileSync(
+    join(project, 'node-test-contract.test.mjs'),
+    [
+      "import { inMemoryStore } from 'with-memory';",
+      "import { testStoreContract } from 'with-memory/testing/node-test';",
+      "testStoreContract('inMemoryStore', () => inMemoryStore());",
+    ].join('\n'),
+  );
 }, 120_000);
 afterAll(() => {
   rmSync(built, { recursive: true, force: true });
@@ -70,4 +79,12 @@ it('the Jest example passes under Jest', async () => {
   const jest = join(repo, 'node_modules', 'jest', 'bin', 'jest.js');
   const { stderr } = await inProject([jest, '--ci', '--watchman=false']);
   expect(stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+}, 60_000);
+
+it('the contract suite runs under node:test from the built with-memory/testing/node-test', async () => {
+  const { stdout } = await inProject(['--test', '--test-reporter=tap', 'node-test-contract.test.mjs']);
+  const checks = Number(/^# pass (\d+)$/m.exec(stdout)?.[1]);
+  expect(checks).toBe(storeContractChecks.length);
+  expect(stdout).toMatch(/^# fail 0$/m);
+  expect(stdout).toContain('inMemoryStore store contract');
 }, 60_000);

@@ -6,7 +6,7 @@
  */
 
 import { describe, it } from 'vitest';
-import { type MakeStore, storeContractChecks } from '../store-contract.js';
+import { type MakeStore, registerStoreContract } from '../store-contract.js';
 
 /**
  * Registers the store contract as a vitest suite: one test per check, each with a fresh store
@@ -19,7 +19,5 @@ import { type MakeStore, storeContractChecks } from '../store-contract.js';
  * ```
  */
 export function testStoreContract(name: string, makeStore: MakeStore): void {
-  describe(`${name} store contract`, () => {
-    for (const check of storeContractChecks) it(check.name, () => check.run(makeStore));
-  });
+  registerStoreContract({ describe, it }, name, makeStore);
 }
