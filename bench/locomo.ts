@@ -239,9 +239,25 @@ function score(question: LocomoQuestion, ranked: string[], hits: Memory[], fullT
   const recall = Object.fromEntries(cutoffs.map((k) => [k, found(ranked.slice(0, k))])) as QuestionOutcome['recall'];
   const firstRank = ranked.slice(0, 20).findIndex((id) => gold.has(id));
   const budgetOutcomes = budgets.map((maxTokens) => {
-    const block = builder.build({ hits: hits as MemoryHit[], standing: [], maxTokens, now: new Date() });
-    // The builder skips a memory that does not fit: read back which ones made it into the block.
-    const included = hits.filter((hit) => block.includes(`] ${escapeMemoryText(hit.text)}\n`));
+    const block = builder.build({
+      hits: hits as MemoryHit[],
+      standing: [],
+      maxTokens,
+      now: new Date(),
+      query: question.question,
+    });
+    // The builder skips a memory that does not fit and shows a long one by its part about the
+    // question: read back which ones made it into the block, whole or in part.
+    const shown = block
+      .split('\n')
+      .filter((line) => line.startsWith('- ['))
+      .map((line) =>
+        line
+          .slice(line.indexOf('] ') + 2)
+          .replace(/^… /, '')
+          .replace(/ …$/, ''),
+      );
+    const included = hits.filter((hit) => shown.some((text) => escapeMemoryText(hit.text).includes(text)));
     const tokens = block === '' ? 0 : countTokens(block);
     return {
       recall: found(included.map((hit) => String(hit.metadata.diaId ?? hit.id))),
