@@ -9,11 +9,14 @@
  *   flushMemory(store)` first;
  * - what the model was shown: `recordMemoryBlocks()` keeps the block injected into each call.
  *
+ * A store of your own is checked by the conformance suite: under Jest, `testStoreContract` from
+ * `with-memory/testing` registers its checks with Jest's global `describe` and `it`.
+ *
  * Run:  npx jest examples/testing-with-jest.test.cjs
  */
 
-const { flushMemory, withMemory } = require('with-memory');
-const { createMockStore, recordMemoryBlocks } = require('with-memory/testing');
+const { flushMemory, inMemoryStore, withMemory } = require('with-memory');
+const { createMockStore, recordMemoryBlocks, testStoreContract } = require('with-memory/testing');
 
 /** A stand-in model that records what it was asked. */
 function recordingModel(answer) {
@@ -59,3 +62,6 @@ test('the model is shown what was remembered, and another user is shown nothing'
   expect(requests[0].system).toContain(shown.blocks[0]);
   expect(shown.blocks[1]).toBe('');
 });
+
+// The store conformance suite, one Jest test per check (here on the built-in in-memory store).
+testStoreContract('inMemoryStore', () => inMemoryStore());

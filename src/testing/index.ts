@@ -1,7 +1,8 @@
 /**
  * `with-memory/testing`: a mock store that records calls, a recorder of what the model was shown,
  * a mock mem0 client, and the store contract's checks. Needs no test framework, in ESM and
- * CommonJS; `testStoreContract` (vitest) is in `with-memory/testing/vitest`.
+ * CommonJS. `testStoreContract` here uses the runner's global `describe`/`it` (Jest, Mocha, vitest
+ * with globals); `with-memory/testing/vitest` and `with-memory/testing/node-test` import theirs.
  *
  * @module
  */
@@ -19,4 +20,9 @@ export {
   type MockMem0Seed,
 } from './mock-mem0-client.js';
 export { createMockStore, type MockSeed, type MockStore } from './mock-store.js';
-export { type MakeStore, type StoreContractCheck, storeContractChecks } from './store-contract.js';
+export {
+  type MakeStore,
+  type StoreContractCheck,
+  storeContractChecks,
+  testStoreContract,
+} from './store-contract.js';

@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDate } from 'node:util/types';
 import type { Memory, MemoryHit, MemoryStore, Scope } from '../core/types.js';
 
 /** Makes a fresh store for one check. */
@@ -144,7 +145,8 @@ export const storeContractChecks: StoreContractCheck[] = [
         const memory = await store.get(id);
         assert.equal(memory?.text, text);
         assert.equal(memory?.id, id);
-        assert.ok(memory?.createdAt instanceof Date && memory.updatedAt instanceof Date, 'dates are Dates');
+        // A Date of any realm: a runner's sandbox (Jest) has a Date of its own beside Node's.
+        assert.ok(isDate(memory?.createdAt) && isDate(memory?.updatedAt), 'dates are Dates');
         assert.equal(await store.get(randomUUID()), null);
       }),
   },
@@ -207,7 +209,7 @@ export const storeContractChecks: StoreContractCheck[] = [
           history.map((entry) => entry.event),
           ['ADD', 'UPDATE', 'DELETE'],
         );
-        assert.ok(history.every((entry) => entry.memoryId === id && entry.createdAt instanceof Date));
+        assert.ok(history.every((entry) => entry.memoryId === id && isDate(entry.createdAt)));
         assert.equal(history[1]?.oldText, original);
         assert.equal(history[1]?.newText, updatedText);
       }),
@@ -374,6 +376,27 @@ export function registerStoreContract(runner: ContractRunner, name: string, make
   runner.describe(`${name} store contract`, () => {
     for (const check of storeContractChecks) runner.it(check.name, () => check.run(makeStore));
   });
+}
+
+/**
+ * Registers the store contract with the test runner's global `describe` and `it` (Jest, Mocha,
+ * vitest with `globals: true`): one test per check, each with a fresh store from `makeStore`.
+ * Without globals, import it from `with-memory/testing/vitest` or `with-memory/testing/node-test`.
+ *
+ * @example
+ * ```ts
+ * import { testStoreContract } from 'with-memory/testing';
+ * testStoreContract('redisStore', () => redisStore({ url }));
+ * ```
+ */
+export function testStoreContract(name: string, makeStore: MakeStore): void {
+  const { describe, it } = globalThis as Partial<ContractRunner>;
+  if (typeof describe !== 'function' || typeof it !== 'function') {
+    throw new Error(
+      'testStoreContract found no global describe/it: import it from "with-memory/testing/vitest" (vitest without globals) or "with-memory/testing/node-test" (node --test).',
+    );
+  }
+  registerStoreContract({ describe, it }, name, makeStore);
 }
 
 async function withStore(makeStore: MakeStore, run: (store: MemoryStore) => Promise<void>): Promise<void> {

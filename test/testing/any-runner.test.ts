@@ -75,10 +75,12 @@ it('the contract suite for vitest is an entry of its own, which names vitest whe
   await expect(inProject(['-e', "require('with-memory/testing/vitest')"])).rejects.toThrow(/vitest/);
 });
 
-it('the Jest example passes under Jest', async () => {
+it('the Jest example passes under Jest, the store contract registered with its global describe/it', async () => {
   const jest = join(repo, 'node_modules', 'jest', 'bin', 'jest.js');
   const { stderr } = await inProject([jest, '--ci', '--watchman=false']);
-  expect(stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+  const tests = 2 + storeContractChecks.length;
+  expect(stderr).toMatch(new RegExp(`Tests:\\s+${tests} passed, ${tests} total`));
+  expect(stderr).toContain('inMemoryStore store contract');
 }, 60_000);
 
 it('the contract suite runs under node:test from the built with-memory/testing/node-test', async () => {

@@ -2,13 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { scopeKey } from '../../src/core/scope.js';
 import type { MemoryHit, MemoryStore, Scope } from '../../src/core/types.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { storeContractChecks } from '../../src/testing/store-contract.js';
+import { storeContractChecks, testStoreContract as testWithGlobals } from '../../src/testing/store-contract.js';
 import { testStoreContract } from '../../src/testing/vitest/index.js';
 
 // A store with only the two required methods passes every check that does not need the others.
 testStoreContract('search-and-add-only', () => {
   const { name, search, add } = inMemoryStore();
   return { name, search, add };
+});
+
+it('with-memory/testing names the runner entries when the runner has no global describe/it', () => {
+  // vitest runs here without globals.
+  expect(() => testWithGlobals('inMemoryStore', () => inMemoryStore())).toThrow(
+    /with-memory\/testing\/vitest.*with-memory\/testing\/node-test/,
+  );
 });
 
 /** Stores every memory under its scope, but searches every scope it has seen. */
