@@ -17,7 +17,9 @@ export interface Scope {
 }
 
 /**
- * The memory types the built-in strategies use. Stores accept any other string too. `episode` is
+ * The memory types the built-in strategies use. Stores accept types of your own too: letters and
+ * digits of any script and `_ - . :`, at most 64 characters (a type is shown in the memory block,
+ * so nothing that could break its fence is accepted). `episode` is
  * what a user said in one turn, kept as said (see `WithMemoryOptions.episodes`); the others are
  * facts distilled from what was said.
  */
