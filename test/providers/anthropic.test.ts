@@ -124,9 +124,11 @@ describe('withMemory around an Anthropic client', () => {
     ).toBeGreaterThan(3);
     await flushMemory(claude);
     const memories = await store.list({ scope: { userId: 'u' } });
-    expect(memories.map((memory) => memory.text)).toEqual([
+    // The preference, and the reply (kept as said by the assistant).
+    expect(memories.map((memory) => memory.text)).toContain(
       'User prefers all temperatures in Celsius, never Fahrenheit.',
-    ]);
+    );
+    expect(memories).toHaveLength(2);
   });
 
   it('passes a stream through whole when reading one of its events throws, and writes nothing', async () => {
@@ -201,10 +203,11 @@ describe('withMemory around an Anthropic client', () => {
     expect(deltas.join('')).toBe(text);
     expect(systemTexts(fake.requests[0]).join('\n')).toContain('User lives in Oslo.');
     await flushMemory(claude);
-    // What the user said (the question is in no fact), then the fact taken from it.
-    expect(store.addCalls).toHaveLength(2);
+    // What the user said (the question is in no fact), the reply, then the fact taken from it.
+    expect(store.addCalls).toHaveLength(3);
     expect(JSON.stringify(store.addCalls[0]?.write)).toContain('"I work at Fjord Labs. What should I wear?"');
-    expect(JSON.stringify(store.addCalls[1]?.write)).toContain('User works at Fjord Labs.');
+    expect(JSON.stringify(store.addCalls[1]?.write)).toContain('Oslo is chilly');
+    expect(JSON.stringify(store.addCalls[2]?.write)).toContain('User works at Fjord Labs.');
   });
 
   it('keeps withResponse() working on the wrapped client', async () => {
@@ -249,11 +252,12 @@ describe('withMemory around an Anthropic client', () => {
       'I live in Paris. What is the weather there?',
       'User lives in Paris.',
     ]);
-    // The turn is written once, after the final answer: its episode, then its fact.
-    expect(store.addCalls).toHaveLength(2);
+    // The turn is written once, after the final answer: its episode, the reply's, then its fact.
+    expect(store.addCalls).toHaveLength(3);
     const memories = await store.list({ scope: { userId: 'u' } });
     expect(memories.map((memory) => memory.text).sort()).toEqual([
       'I live in Paris. What is the weather there?',
+      'It is 18°C and cloudy in Paris, with rain later.',
       'User lives in Paris.',
     ]);
   });
