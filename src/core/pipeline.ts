@@ -137,9 +137,9 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       }
       const [scope, shared] = await Promise.all([
         named === undefined
-          ? scopeFrom(settings.scope, 'scope')
+          ? resolveScope(settings.scope, 'scope', search.timeoutMs)
           : parseScope(named, 'providerOptions.withMemory.scope'),
-        settings.shared === undefined ? undefined : scopeFrom(settings.shared, 'shared'),
+        settings.shared === undefined ? undefined : resolveScope(settings.shared, 'shared', search.timeoutMs),
       ]);
       return { scope, shared };
     } catch (error) {
@@ -150,22 +150,6 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
       log(() => `no scope for this call (${scopeError.name}): no search, no write`);
       return undefined;
     }
-  }
-
-  async function scopeFrom(source: unknown, option: 'scope' | 'shared'): Promise<Scope> {
-    if (typeof source !== 'function') return source as Scope;
-    let answer: unknown = (source as () => unknown)();
-    // Only a promise needs a time-out; a plain answer costs no timer.
-    if (isThenable(answer)) {
-      const pending = answer;
-      answer = await withinTime(
-        search.timeoutMs,
-        () => pending,
-        () =>
-          new MemoryError(`The ${option} function did not answer within ${search.timeoutMs} ms (search.timeoutMs).`),
-      );
-    }
-    return parseScope(answer, `${option}()`);
   }
 
   async function find(
@@ -637,6 +621,26 @@ export function createPipeline(settings: PipelineSettings, owner: object): Memor
   };
 }
 
+/**
+ * A scope option's scope for one turn: the scope itself, or what the scope function answers,
+ * awaited within `timeoutMs` and checked like an option. Throws (a `MemoryError` or the function's
+ * own error) when there is none.
+ */
+export async function resolveScope(source: unknown, option: 'scope' | 'shared', timeoutMs: number): Promise<Scope> {
+  if (typeof source !== 'function') return source as Scope;
+  let answer: unknown = (source as () => unknown)();
+  // Only a promise needs a time-out; a plain answer costs no timer.
+  if (isThenable(answer)) {
+    const pending = answer;
+    answer = await withinTime(
+      timeoutMs,
+      () => pending,
+      () => new MemoryError(`The ${option} function did not answer within ${timeoutMs} ms (search.timeoutMs).`),
+    );
+  }
+  return parseScope(answer, `${option}()`);
+}
+
 // What every agent of a user shares when `shared` is set: what the user is and prefers, and said
 // (the user's episodes; an agent's own replies, episodes with `role: 'assistant'`, stay its own).
 const sharedTypes = new Set(['preference', 'profile']);
@@ -648,7 +652,11 @@ const isShared = (fact: FactInput) =>
  * Where each part of an operation goes: with a shared scope, the facts of a shared type to it and
  * the rest to the own scope; everything else (updates, deletes, raw messages) to the own scope.
  */
-function route(operation: MemoryOperation, scope: Scope, shared: Scope | undefined): Array<[MemoryOperation, Scope]> {
+export function route(
+  operation: MemoryOperation,
+  scope: Scope,
+  shared: Scope | undefined,
+): Array<[MemoryOperation, Scope]> {
   if (!shared || operation.kind !== 'add' || !('facts' in operation.write)) return [[operation, scope]];
   const { facts } = operation.write;
   const toShared = facts.filter(isShared);
@@ -660,7 +668,7 @@ function route(operation: MemoryOperation, scope: Scope, shared: Scope | undefin
 }
 
 /** True when a memory was stored under exactly `scope`: no field more, none less. */
-function sameScope(memory: Scope, scope: Scope): boolean {
+export function sameScope(memory: Scope, scope: Scope): boolean {
   return (
     memory.userId === scope.userId &&
     memory.agentId === scope.agentId &&
@@ -669,7 +677,8 @@ function sameScope(memory: Scope, scope: Scope): boolean {
   );
 }
 
-function uniqueById<M extends Memory>(memories: M[]): M[] {
+/** The memories with the first of each id, in order. */
+export function uniqueById<M extends Memory>(memories: M[]): M[] {
   const seen = new Set<string>();
   return memories.filter((memory) => !seen.has(memory.id) && seen.add(memory.id));
 }

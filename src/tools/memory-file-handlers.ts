@@ -8,7 +8,7 @@
 
 import type { WithMemoryOptions } from '../core/options.js';
 import { checkMemories } from '../core/store-results.js';
-import type { Memory, MemoryChange, MemoryOperation } from '../core/types.js';
+import type { Memory, MemoryChange, MemoryOperation, Scope } from '../core/types.js';
 import { toStoreError } from '../core/writeback.js';
 import { applyWrite, maxSavedTextLength, type ToolAnswer } from './memory-operations.js';
 import { resolveToolContext, type ToolContext } from './tool-context.js';
@@ -63,11 +63,17 @@ const unsafePathCharacters = /[\u0000-\u001f\u007f-\u009f\\]/;
  */
 export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandlers {
   const context = resolveToolContext(options);
-  const tree = memoryTree(context);
+  // Each call resolves its scope, as `withMemory` does per turn, so a scope function serves many users.
+  const scopedTree = async () => {
+    const scopes = await context.scopes();
+    if (!scopes) throw new Error('Error: memory is unavailable right now; go on without it.');
+    return memoryTree(context, scopes.scope);
+  };
 
   return {
     async view(command) {
       const path = checkPath(command?.path, 'path');
+      const tree = await scopedTree();
       const files = await tree.files();
       const file = files.get(path);
       if (file) return numbered(path, file.text, command.view_range);
@@ -79,6 +85,7 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
     async create(command) {
       const path = checkFilePath(command?.path);
       const text = checkText(command?.file_text, 'file_text');
+      const tree = await scopedTree();
       const files = await tree.files();
       if ([...files.keys()].some((name) => name.startsWith(`${path}/`))) {
         throw new Error(`Error: ${path} is a directory; choose a file name inside it.`);
@@ -97,6 +104,7 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
       const path = checkFilePath(command?.path);
       const oldText = checkString(command?.old_str, 'old_str');
       const newText = checkString(command?.new_str, 'new_str');
+      const tree = await scopedTree();
       const file = await tree.file(path);
       const count = oldText === '' ? 0 : file.text.split(oldText).length - 1;
       if (count === 0) {
@@ -117,6 +125,7 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
     async insert(command) {
       const path = checkFilePath(command?.path);
       const insertText = checkString(command?.insert_text, 'insert_text');
+      const tree = await scopedTree();
       const file = await tree.file(path);
       const lines = file.text.split('\n');
       const at = command?.insert_line;
@@ -130,6 +139,7 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
     async delete(command) {
       const path = checkPath(command?.path, 'path');
       if (path === root) throw new Error(`Error: ${root} itself cannot be deleted; delete the files inside it.`);
+      const tree = await scopedTree();
       const files = await tree.files();
       const doomed = [...files].filter(([name]) => name === path || name.startsWith(`${path}/`));
       if (doomed.length === 0) throw missing(path);
@@ -141,6 +151,7 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
       const from = checkFilePath(command?.old_path, 'old_path');
       const to = checkFilePath(command?.new_path, 'new_path');
       if (to === from || to.startsWith(`${from}/`)) throw new Error(`Error: ${from} cannot be moved into itself.`);
+      const tree = await scopedTree();
       const files = await tree.files();
       const moving = [...files].filter(([name]) => name === from || name.startsWith(`${from}/`));
       if (moving.length === 0) throw missing(from);
@@ -158,8 +169,8 @@ export function memoryToolHandlers(options: WithMemoryOptions): MemoryFileHandle
 }
 
 /** The `/memories` files of one scope, read from and written to the store. */
-function memoryTree(context: ToolContext) {
-  const { store, scope } = context;
+function memoryTree(context: ToolContext, scope: Scope) {
+  const { store } = context;
 
   async function files(): Promise<Map<string, Memory>> {
     if (!store.list) throw new Error(`Error: the store "${store.name}" cannot list memories, so it cannot keep files.`);

@@ -8,13 +8,14 @@
  */
 
 import { z } from 'zod';
+import { route, sameScope, uniqueById } from '../core/pipeline.js';
 import { scopeMatches } from '../core/scope.js';
 import { withStoreDeadline } from '../core/store-deadline.js';
 import { checkHits, checkMemories } from '../core/store-results.js';
 import type { FactInput, Memory, MemoryChange, MemoryOperation, Scope } from '../core/types.js';
 import { toStoreError } from '../core/writeback.js';
 import { escapeMemoryText } from '../strategies/prompt/system-prompt-builder.js';
-import type { ToolContext } from './tool-context.js';
+import type { ToolContext, ToolScopes } from './tool-context.js';
 
 /** What a tool call answers: text for the model, and whether it is a refusal or a failure. */
 export interface ToolAnswer {
@@ -86,42 +87,84 @@ export const listInput = z
   })
   .strict();
 
-/** Searches the scope's memories and answers with them fenced, one per line with its id. */
-export async function searchMemory(context: ToolContext, input: unknown, scope = context.scope): Promise<ToolAnswer> {
+/**
+ * Searches the scope's memories, and those stored under exactly the shared scope if there is one,
+ * and answers with them fenced, best first, one per line with its id.
+ */
+export async function searchMemory(context: ToolContext, input: unknown, named?: Scope): Promise<ToolAnswer> {
   const parsed = searchInput.safeParse(input);
   if (!parsed.success) return refusal('search', parsed.error);
+  const scopes = await context.scopes(named);
+  if (!scopes) return noScope;
   const { store, search } = context;
-  try {
+  const limit = parsed.data.limit ?? search.limit;
+  const query = context.redact(parsed.data.query);
+  const find = async (scope: Scope) => {
     const found = await bounded(context, 'search', (signal) =>
-      store.search(context.redact(parsed.data.query), {
+      store.search(query, {
         scope,
-        limit: parsed.data.limit ?? search.limit,
+        limit,
         ...(search.threshold !== undefined && { threshold: search.threshold }),
         ...(search.types && { types: search.types }),
         ...(search.filters && { filters: search.filters }),
         signal,
       }),
     );
-    return { text: fence(checkHits(found, store.name, scope).hits, 'search'), isError: false };
-  } catch (error) {
-    return failure(context, error, 'search', scope);
-  }
+    return checkHits(found, store.name, scope).hits;
+  };
+  const hits = await withShared(context, scopes, 'search', find);
+  if (!Array.isArray(hits)) return hits;
+  const best = [...hits].sort((a, b) => b.score - a.score).slice(0, limit);
+  return { text: fence(best, 'search'), isError: false };
 }
 
-/** Lists the scope's newest memories, fenced like a search. */
-export async function listMemories(context: ToolContext, input: unknown, scope = context.scope): Promise<ToolAnswer> {
+/**
+ * Lists the scope's newest memories (and those stored under exactly the shared scope), fenced
+ * like a search.
+ */
+export async function listMemories(context: ToolContext, input: unknown, named?: Scope): Promise<ToolAnswer> {
   const parsed = listInput.safeParse(input ?? {});
   if (!parsed.success) return refusal('list', parsed.error);
   const { store } = context;
   if (!store.list) return { text: `The store "${store.name}" cannot list memories; search instead.`, isError: true };
+  const scopes = await context.scopes(named);
+  if (!scopes) return noScope;
   const list = store.list.bind(store);
+  const limit = parsed.data.limit ?? 20;
+  const offset = parsed.data.offset ?? 0;
+  // With a shared scope the page is cut from both lists merged, so each gives its first offset + limit.
+  const page = scopes.shared ? { limit: offset + limit, offset: 0 } : { limit, offset };
+  const listed = await withShared(context, scopes, 'list', async (scope) => {
+    const memories = await bounded(context, 'list', () => list({ scope, ...page }));
+    return checkMemories(memories, store.name, scope).memories;
+  });
+  if (!Array.isArray(listed)) return listed;
+  const newest = scopes.shared
+    ? [...listed].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime()).slice(offset, offset + limit)
+    : listed;
+  return { text: fence(newest, 'list'), isError: false };
+}
+
+/**
+ * Reads the own scope, and with a shared scope that one too, keeping of it only the memories
+ * stored under exactly it (a read under `{ userId }` also finds every agent's own memories of
+ * that user, which are not shared), as `withMemory` does. A failure is reported and answered.
+ */
+async function withShared<M extends Memory>(
+  context: ToolContext,
+  { scope, shared }: ToolScopes,
+  operation: 'search' | 'list',
+  read: (scope: Scope) => Promise<M[]>,
+): Promise<M[] | ToolAnswer> {
+  let reading: Scope = scope;
   try {
-    const listed = await bounded(context, 'list', () =>
-      list({ scope, limit: parsed.data.limit ?? 20, offset: parsed.data.offset ?? 0 }),
-    );
-    return { text: fence(checkMemories(listed, store.name, scope).memories, 'list'), isError: false };
+    const own = await read(scope);
+    if (!shared) return own;
+    reading = shared;
+    const common = (await read(shared)).filter((memory) => sameScope(memory.scope, shared));
+    return uniqueById([...own, ...common]);
   } catch (error) {
-    return failure(context, error, 'list', scope);
+    return failure(context, error, operation, reading);
   }
 }
 
@@ -129,7 +172,7 @@ export async function listMemories(context: ToolContext, input: unknown, scope =
  * Saves one fact as the extractors would: typed, dated now (the options' clock), redacted, with
  * its time to live, past `shouldWrite`, and marked `source: "tool"` in its metadata.
  */
-export async function saveMemory(context: ToolContext, input: unknown, scope = context.scope): Promise<ToolAnswer> {
+export async function saveMemory(context: ToolContext, input: unknown, named?: Scope): Promise<ToolAnswer> {
   const parsed = saveInput.safeParse(input);
   if (!parsed.success) return refusal('save', parsed.error);
   const type = parsed.data.type ?? 'fact';
@@ -143,9 +186,14 @@ export async function saveMemory(context: ToolContext, input: unknown, scope = c
     createdAt: context.now(),
     ...(ttl !== undefined && { expiresAt: new Date(Date.now() + ttl) }),
   };
-  const operation: MemoryOperation = { kind: 'add', write: { facts: [fact] }, reason: 'saved through a memory tool' };
+  const scopes = await context.scopes(named);
+  if (!scopes) return noScope;
+  const write = { facts: [fact] };
+  const operation: MemoryOperation = { kind: 'add', write, reason: 'saved through a memory tool' };
+  // One fact goes one way: a preference or profile to the shared scope if any, the rest to its own.
+  const [[, scope]] = route(operation, scopes.scope, scopes.shared) as [[MemoryOperation, Scope]];
   return applyWrite(context, operation, scope, async () => {
-    const changes = await context.store.add(operation.write, { scope, reason: 'saved through a memory tool' });
+    const changes = await context.store.add(write, { scope, reason: 'saved through a memory tool' });
     const change = changes.find((item) => item.id !== undefined) ?? changes[0];
     const saved =
       change?.event === 'NONE'
@@ -155,8 +203,11 @@ export async function saveMemory(context: ToolContext, input: unknown, scope = c
   });
 }
 
-/** Forgets one memory of the scope by id; a memory of another scope is "not found", never touched. */
-export async function forgetMemory(context: ToolContext, input: unknown, scope = context.scope): Promise<ToolAnswer> {
+/**
+ * Forgets one memory by id, of the scope or stored under exactly the shared one; a memory of
+ * another scope is "not found", never touched.
+ */
+export async function forgetMemory(context: ToolContext, input: unknown, named?: Scope): Promise<ToolAnswer> {
   const parsed = forgetInput.safeParse(input);
   if (!parsed.success) return refusal('forget', parsed.error);
   const { store } = context;
@@ -164,6 +215,10 @@ export async function forgetMemory(context: ToolContext, input: unknown, scope =
   if (!store.get || !store.delete) {
     return { text: `The store "${store.name}" cannot forget single memories.`, isError: true };
   }
+  const scopes = await context.scopes(named);
+  if (!scopes) return noScope;
+  const { shared } = scopes;
+  let { scope } = scopes;
   const get = store.get.bind(store);
   const remove = store.delete.bind(store);
   let memory: Memory | null;
@@ -172,6 +227,7 @@ export async function forgetMemory(context: ToolContext, input: unknown, scope =
   } catch (error) {
     return failure(context, error, 'get', scope);
   }
+  if (memory && shared && !scopeMatches(memory.scope, scope) && sameScope(memory.scope, shared)) scope = shared;
   if (!memory || !scopeMatches(memory.scope, scope))
     return { text: `No memory with id ${id} was found.`, isError: true };
   const operation: MemoryOperation = { kind: 'delete', id, reason: 'forgotten through a memory tool' };
@@ -217,6 +273,11 @@ export async function applyWrite(
     return { text: `Memory could not be changed right now (${storeError.name}); nothing was changed.`, isError: true };
   }
 }
+
+const noScope: ToolAnswer = {
+  text: 'Memory is unavailable right now (no scope for this call); go on without it.',
+  isError: true,
+};
 
 /** Bounds a store call by the search time-out, as the wrapper bounds its search. */
 function bounded<T>(

@@ -6,16 +6,29 @@
  * @module
  */
 
-import { InvalidOptionsError, MemoryError } from '../core/errors.js';
+import { MemoryError } from '../core/errors.js';
 import { type ErrorContext, type ResolvedOptions, resolveOptions, type WithMemoryOptions } from '../core/options.js';
+import { resolveScope } from '../core/pipeline.js';
 import { redactSensitive } from '../core/redact.js';
 import type { MemoryStore, Scope } from '../core/types.js';
 import { defaultStore } from '../with-memory.js';
 
-/** The resolved settings of one set of memory tools; `scope` is the default for calls without one. */
+/** The scopes of one tool call: its own, and the shared one when the options give `shared`. */
+export interface ToolScopes {
+  scope: Scope;
+  shared: Scope | undefined;
+}
+
+/** The resolved settings of one set of memory tools. */
 export interface ToolContext {
   store: MemoryStore;
-  scope: Scope;
+  /**
+   * The scopes of one call: `named` (a scope the call gives itself, as over MCP) or the options'
+   * scope, a scope function being called now, as `withMemory` calls it per turn. Undefined when
+   * there is none (the function threw, timed out or answered no valid scope): that is reported
+   * with stage `'scope'`, and the tool must touch no memory.
+   */
+  scopes(named?: Scope): Promise<ToolScopes | undefined>;
   mode: ResolvedOptions['mode'];
   search: ResolvedOptions['search'];
   redact: (text: string) => string;
@@ -33,15 +46,29 @@ const warned = new Set<string>();
 /** Validates the options once (throws `InvalidOptionsError` naming the path) and resolves them. */
 export function resolveToolContext(options: WithMemoryOptions): ToolContext {
   const resolved = resolveOptions(options);
-  const { onError, scope } = resolved;
-  if (typeof scope !== 'object') {
-    throw new InvalidOptionsError('scope', 'a scope object such as { userId: "user_42" } for memory tools');
-  }
-  return {
+  const { onError, search } = resolved;
+  const context: ToolContext = {
     store: resolved.store ?? defaultStore(),
-    scope,
+    async scopes(named) {
+      try {
+        const [scope, shared] = await Promise.all([
+          named ?? resolveScope(resolved.scope, 'scope', search.timeoutMs),
+          resolved.shared === undefined ? undefined : resolveScope(resolved.shared, 'shared', search.timeoutMs),
+        ]);
+        return { scope, shared };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        context.report(
+          MemoryError.isInstance(error)
+            ? error
+            : new MemoryError(`The scope function failed: ${message}`, { cause: error }),
+          { stage: 'scope', scope: {} },
+        );
+        return undefined;
+      }
+    },
     mode: resolved.mode,
-    search: resolved.search,
+    search,
     redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? (text) => text : resolved.redact,
     ttl: resolved.ttl,
     now: resolved.now,
@@ -67,4 +94,5 @@ export function resolveToolContext(options: WithMemoryOptions): ToolContext {
       );
     },
   };
+  return context;
 }

@@ -170,3 +170,94 @@ describe('memoryTools', () => {
     ]);
   });
 });
+
+describe('memoryTools with a scope function and a shared scope', () => {
+  it('a scope function serves two users through one set of tools, each seeing only their own', async () => {
+    const store = newStore();
+    let user = 'alice';
+    const tools = memoryTools({ scope: async () => ({ userId: user }), store });
+    expect(await execute(tools, 'saveMemory', { text: 'Likes green tea.' })).toMatch(/^Saved as a fact/);
+    user = 'bob';
+    expect(await execute(tools, 'saveMemory', { text: 'Likes black coffee.' })).toMatch(/^Saved as a fact/);
+
+    const bobSees = String(await execute(tools, 'searchMemory', { query: 'likes tea coffee' }));
+    expect(bobSees).toContain('black coffee');
+    expect(bobSees).not.toContain('green tea');
+    const [alices] = await store.list({ scope: { userId: 'alice' } });
+    expect(await execute(tools, 'forgetMemory', { id: alices?.id })).toMatch(/^No memory with id/);
+
+    user = 'alice';
+    const aliceSees = String(await execute(tools, 'searchMemory', { query: 'likes tea coffee' }));
+    expect(aliceSees).toContain('green tea');
+    expect(aliceSees).not.toContain('black coffee');
+    expect(await store.list({ scope: { userId: 'alice' } })).toHaveLength(1);
+  });
+
+  it('a scope function that throws, times out or answers no scope gives an error answer, no store call', async () => {
+    const calls: string[] = [];
+    const store: MemoryStore = {
+      name: 'watched',
+      search: async () => {
+        calls.push('search');
+        return [];
+      },
+      add: async () => {
+        calls.push('add');
+        return [];
+      },
+    };
+    const errors: Array<[string, string]> = [];
+    const onError = (error: MemoryError, context: { stage: string }) => errors.push([context.stage, error.message]);
+    const failing = [
+      () => {
+        throw new Error('session expired');
+      },
+      async () => Promise.reject(new Error('no session')),
+      () => new Promise<never>(() => {}),
+      () => ({}) as never,
+    ];
+    for (const scopeFunction of failing) {
+      const tools = memoryTools({ scope: scopeFunction, store, onError, search: { timeoutMs: 20 } });
+      expect(await execute(tools, 'saveMemory', { text: 'Likes tea.' })).toMatch(/no scope for this call/);
+      expect(await execute(tools, 'searchMemory', { query: 'tea' })).toMatch(/no scope for this call/);
+    }
+    expect(calls).toEqual([]);
+    expect(errors.map(([stage]) => stage)).toEqual(Array(8).fill('scope'));
+    expect(errors[0]?.[1]).toBe('The scope function failed: session expired');
+    expect(errors[4]?.[1]).toBe('The scope function did not answer within 20 ms (search.timeoutMs).');
+    expect(errors[6]?.[1]).toBe('Invalid option `scope()`: at least one of userId, agentId or runId.');
+  });
+
+  it("shared: one agent's saved preference is found by the other, its task is not", async () => {
+    const store = newStore();
+    const shared = { userId: 'user_42' };
+    const planner = memoryTools({ scope: { userId: 'user_42', agentId: 'planner' }, shared, store });
+    const writer = memoryTools({ scope: { userId: 'user_42', agentId: 'writer' }, shared, store });
+    const stranger = memoryTools({
+      scope: { userId: 'user_7', agentId: 'writer' },
+      shared: { userId: 'user_7' },
+      store,
+    });
+
+    await execute(planner, 'saveMemory', { text: 'Prefers metric units.', type: 'preference' });
+    await execute(planner, 'saveMemory', { text: 'Book the venue for the metric workshop.', type: 'task' });
+    const [preference] = await store.list({ scope: shared, types: ['preference'] });
+    expect(preference?.scope).toEqual(shared);
+    const [task] = await store.list({ scope: shared, types: ['task'] });
+    expect(task?.scope).toEqual({ userId: 'user_42', agentId: 'planner' });
+
+    const writerSees = String(await execute(writer, 'searchMemory', { query: 'metric units venue workshop' }));
+    expect(writerSees).toContain('Prefers metric units.');
+    expect(writerSees).not.toContain('Book the venue');
+    expect(String(await execute(planner, 'searchMemory', { query: 'metric units venue workshop' }))).toContain(
+      'Book the venue',
+    );
+    expect(String(await execute(stranger, 'searchMemory', { query: 'metric units' }))).toBe('No memories matched.');
+
+    // Forget reaches the own scope and exactly the shared one, never another agent's memory.
+    expect(await execute(writer, 'forgetMemory', { id: task?.id })).toMatch(/^No memory with id/);
+    expect(await execute(stranger, 'forgetMemory', { id: preference?.id })).toMatch(/^No memory with id/);
+    expect(await execute(writer, 'forgetMemory', { id: preference?.id })).toMatch(/^Forgotten/);
+    expect(await store.list({ scope: shared })).toEqual([expect.objectContaining({ id: task?.id })]);
+  });
+});

@@ -193,4 +193,31 @@ describe('memoryToolHandlers with betaMemoryTool on a real Anthropic client', ()
     await expect(readOnly.delete({ command: 'delete', path: '/memories/a.md' })).rejects.toThrow('read-only');
     expect(await store.list({ scope })).toHaveLength(1);
   });
+
+  it('a scope function serves two users through one set of handlers; one that throws touches nothing', async () => {
+    let user: string | undefined = 'alice';
+    const stages: string[] = [];
+    const handlers = memoryToolHandlers({
+      scope: async () => {
+        if (!user) throw new Error('no session');
+        return { userId: user };
+      },
+      store,
+      onError: (_error, context) => stages.push(context.stage),
+    });
+    await handlers.create({ command: 'create', path: '/memories/drink.md', file_text: 'Green tea' });
+    user = 'bob';
+    await handlers.create({ command: 'create', path: '/memories/drink.md', file_text: 'Black coffee' });
+    expect(await handlers.view({ command: 'view', path: '/memories/drink.md' })).toContain('Black coffee');
+    user = 'alice';
+    expect(await handlers.view({ command: 'view', path: '/memories/drink.md' })).toContain('Green tea');
+    expect((await store.list({ scope: { userId: 'bob' } })).map((memory) => memory.text)).toEqual(['Black coffee']);
+
+    user = undefined;
+    await expect(handlers.delete({ command: 'delete', path: '/memories/drink.md' })).rejects.toThrow(
+      'memory is unavailable right now',
+    );
+    expect(stages).toEqual(['scope']);
+    expect(await store.list({ scope: { userId: 'alice' } })).toHaveLength(1);
+  });
 });

@@ -129,4 +129,33 @@ describe('openaiMemoryTools', () => {
     expect(await readOnly.runChatToolCall(call('save_memory', '{"text":"x"}'))).toBeUndefined();
     expect(await store.list({ scope })).toEqual([]);
   });
+
+  it('resolves a scope function per call, and answers a throwing one as text without touching the store', async () => {
+    let user: string | undefined = 'alice';
+    const errors: string[] = [];
+    const memory = openaiMemoryTools({
+      scope: () => {
+        if (!user) throw new Error('no session');
+        return { userId: user };
+      },
+      shared: { userId: 'family' },
+      store,
+      onError: (error, context) => errors.push(`${context.stage}: ${error.message}`),
+    });
+    const call = (name: string, args: string) => ({ id: 'c1', type: 'function', function: { name, arguments: args } });
+    await memory.runChatToolCall(call('save_memory', '{"text":"Alice plans the trip","type":"task"}'));
+    await memory.runChatToolCall(call('save_memory', '{"text":"The family is vegetarian","type":"preference"}'));
+    user = 'bob';
+    const bobSees = (await memory.runChatToolCall(call('search_memory', '{"query":"trip vegetarian"}')))?.content;
+    expect(bobSees).toContain('The family is vegetarian');
+    expect(bobSees).not.toContain('Alice plans the trip');
+
+    user = undefined;
+    const before = await store.list({ scope: { userId: 'alice' } });
+    expect((await memory.runChatToolCall(call('save_memory', '{"text":"x"}')))?.content).toBe(
+      'Memory is unavailable right now (no scope for this call); go on without it.',
+    );
+    expect(errors).toEqual(['scope: The scope function failed: no session']);
+    expect(await store.list({ scope: { userId: 'alice' } })).toEqual(before);
+  });
 });
