@@ -1,17 +1,15 @@
 /**
- * `npx tsx bench/erase.ts [--sizes 10000,100000]`: what an erase costs on the local store.
+ * `npm run bench -- erase [--sizes 10000,100000]`: what an erase costs on the local store.
  * `deleteAll` of one user (and `delete(id, { erase: true })` of one memory) rewrite the file
  * (VACUUM) so that no copy of the erased entries survives in the unused space of live pages; this
- * times both in stores of 1,000 users of growing size, beside the file's size. Prints a table and
- * writes `bench/results/erase.json`.
+ * times both in stores of 1,000 users of growing size, beside the file's size.
  *
  * @module
  */
 
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { localStore } from '../src/stores/local/index.js';
 import { markdownTable } from './markdown-table.js';
 
@@ -19,7 +17,7 @@ const users = 1000;
 const batch = 500;
 
 /** One measured store size. */
-interface EraseRow {
+export interface EraseRow {
   memories: number;
   fileMb: number;
   /** `deleteAll` of one user (memories / 1,000 of them), VACUUM and WAL truncation included. */
@@ -63,18 +61,17 @@ async function measure(memories: number): Promise<EraseRow> {
   }
 }
 
-const sizesFlag = process.argv.indexOf('--sizes');
-const sizes = (sizesFlag === -1 ? '10000,100000' : (process.argv[sizesFlag + 1] ?? ''))
-  .split(',')
-  .map((size) => Number(size));
-const rows: EraseRow[] = [];
-for (const memories of sizes) rows.push(await measure(memories));
-console.log(
-  markdownTable(
+/** Measures an erase at each size (memories in the file, 1,000 users), one size after another. */
+export async function runEraseBench(sizes: number[] = [10_000, 100_000]): Promise<EraseRow[]> {
+  const rows: EraseRow[] = [];
+  for (const memories of sizes) rows.push(await measure(memories));
+  return rows;
+}
+
+/** The table of `runEraseBench`'s rows. */
+export function formatEraseResult(rows: EraseRow[]): string {
+  return markdownTable(
     ['memories', 'file (MB)', 'deleteAll of a user (ms)', 'delete + erase one (ms)', 'delete one (ms)'],
     rows.map((row) => [row.memories, row.fileMb, row.deleteAllMs, row.eraseOneMs, row.deleteOneMs]),
-  ),
-);
-const output = resolve(dirname(fileURLToPath(import.meta.url)), 'results', 'erase.json');
-mkdirSync(dirname(output), { recursive: true });
-writeFileSync(output, `${JSON.stringify({ node: process.version, rows }, null, 2)}\n`);
+  );
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <overhead|server|locomo|e2e|longmemeval|store|all> [options]`: runs a benchmark, prints its tables and
+ * `npm run bench -- <overhead|server|erase|locomo|e2e|longmemeval|store|all> [options]`: runs a benchmark, prints its tables and
  * writes its JSON (`--json <file>`, by default `bench/results/<name>.json`).
  *
  * @module
@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type E2eConfig, type E2eStore, e2eConfigs, e2eStores, formatE2eResult, runE2eBench } from './e2e.js';
+import { formatEraseResult, runEraseBench } from './erase.js';
 import { defaultLocomoPath, formatLocomoResult, type LocomoBenchResult, runLocomoBench } from './locomo.js';
 import {
   defaultLongMemEvalPath,
@@ -84,6 +85,13 @@ async function server(options: ServerBenchOptions & { json?: string }): Promise<
   console.log(formatServerResult(result));
   writeJson(json ?? join(resultsDirectory, 'server.json'), 'server', result);
   return result;
+}
+
+async function erase(options: { json?: string; sizes?: number[] }): Promise<object> {
+  const rows = await runEraseBench(options.sizes);
+  console.log(formatEraseResult(rows));
+  writeJson(options.json ?? join(resultsDirectory, 'erase.json'), 'erase', { rows });
+  return { rows };
 }
 
 /** The options of the benchmarks that read LoCoMo: the file, which conversations, how many questions. */
@@ -239,6 +247,15 @@ program
   .addOption(new Option('--store <store>', 'the store').choices(['local', 'memory']))
   .action(async (options: ServerBenchOptions & { json?: string }) => {
     await server(options);
+  });
+
+program
+  .command('erase')
+  .description('what an erase costs on the local store: deleteAll of a user and erase of one memory, by file size')
+  .option('--json <file>', 'write the results to this file (default bench/results/erase.json)')
+  .option('--sizes <list>', 'memories in the file, comma-separated (default 10000,100000)', integerList)
+  .action(async (options: { json?: string; sizes?: number[] }) => {
+    await erase(options);
   });
 
 withLocomoData(
