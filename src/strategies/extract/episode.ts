@@ -108,9 +108,12 @@ const minQuotedLength = 20;
 function ownSentences(text: string, injected: Memory[]): string[] {
   const injectedTerms = injected.map((memory) => new Set(searchTerms(memory.text)));
   let own = text.replace(quotedBlock, '\n');
-  // A memory quoted inside a longer sentence ('you told me "User prefers Celsius."') goes too.
+  // A memory quoted inside a longer sentence ('you told me "User prefers Celsius."') goes too,
+  // with the quotation marks around it.
   for (const memory of injected) {
-    if (memory.text.length >= minQuotedLength) own = own.split(memory.text).join(' ');
+    if (memory.text.length < minQuotedLength) continue;
+    const quoted = memory.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    own = own.replace(new RegExp(`\\s*["'“‘«]?${quoted}["'”’»]?\\s*`, 'g'), ' ');
   }
   return sentences(own)
     .map((sentence) => sentence.replace(lineTag, ''))

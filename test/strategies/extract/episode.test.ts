@@ -115,7 +115,7 @@ describe('episodeOf', () => {
     const repeated = { ...turn('I went to the support group yesterday.'), injected };
     expect(episodeOf(repeated, [], 'UTC')).toBeUndefined();
     const inside = { ...turn(`You said "${injected[0]?.text}" but it was Tuesday.`), injected };
-    expect(episodeOf(inside, [], 'UTC')?.text).toBe('You said " " but it was Tuesday (2 May 2023).');
+    expect(episodeOf(inside, [], 'UTC')?.text).toBe('You said but it was Tuesday (2 May 2023).');
     expect(replyEpisodeOf({ ...quoted, assistantText: `As I remember it: ${block}` }, [], 'UTC')?.text).toBe(
       'As I remember it:',
     );
