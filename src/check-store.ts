@@ -38,7 +38,7 @@ export async function checkStore(store: MemoryStore = defaultStore(), options: C
     );
     checkHits(hits, store.name, probeScope);
   } catch (error) {
-    if (error instanceof StoreError) throw error;
+    if (StoreError.isInstance(error)) throw error;
     throw toStoreError(error, store.name, 'search');
   }
 }

@@ -101,7 +101,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof StoreError) {
+  if (StoreError.isInstance(error)) {
     // The store speaks to library users; here the file is chosen with --db.
     let message = error.message.replace(/localStore\(\{ path \}\)/g, '--db');
     // The command has no other way to show the cause (file-system errors, mostly).

@@ -46,7 +46,7 @@ export async function withStore<T>(
     // The history records changes made here as made by `cli`.
     store = localStore(flags.db === undefined ? { actor: 'cli' } : { path: flags.db, actor: 'cli' });
   } catch (error) {
-    if (error instanceof InvalidOptionsError && error.path === 'path') {
+    if (InvalidOptionsError.isInstance(error) && error.path === 'path') {
       throw new CliError(`invalid --db: expected ${error.expected}`, exitCodes.usage);
     }
     throw error;
@@ -83,7 +83,7 @@ async function withPostgresStore<T>(url: string, work: (store: CliStore, locatio
     try {
       store = postgresStore({ pool, actor: 'cli', ...(schema === undefined ? {} : { schema }) });
     } catch (error) {
-      if (error instanceof InvalidOptionsError)
+      if (InvalidOptionsError.isInstance(error))
         throw new CliError(`invalid --db schema: expected ${error.expected}`, exitCodes.usage);
       throw error;
     }

@@ -59,7 +59,7 @@ export function scopeFromFlags(flags: ScopeFlags): Scope {
   try {
     return parseScope(scope);
   } catch (error) {
-    if (!(error instanceof InvalidOptionsError)) throw error;
+    if (!InvalidOptionsError.isInstance(error)) throw error;
     const field = error.path.replace(/^scope\.?/, '') as keyof Scope | '';
     const flag = field === '' ? 'the scope' : flagOfField[field];
     throw new CliError(`invalid ${flag}: expected ${error.expected}`, exitCodes.usage);

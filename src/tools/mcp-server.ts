@@ -135,7 +135,7 @@ export async function callTool(
     else if (settings.defaultScope) scope = settings.defaultScope;
     else return { text: `Refused (${name}): give userId, agentId or runId (and appId to narrow it).`, isError: true };
   } catch (error) {
-    if (!(error instanceof InvalidOptionsError)) throw error;
+    if (!InvalidOptionsError.isInstance(error)) throw error;
     return { text: `Refused (${name}): ${error.path}: ${error.expected}.`, isError: true };
   }
   const context = resolveToolContext({

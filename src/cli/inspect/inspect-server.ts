@@ -135,7 +135,7 @@ export async function startInspector({ store, port, allowEdit }: InspectorOption
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (error instanceof HttpError) sendJson(response, error.status, { error: error.message });
-      else if (error instanceof InvalidOptionsError) sendJson(response, 400, { error: error.message });
+      else if (InvalidOptionsError.isInstance(error)) sendJson(response, 400, { error: error.message });
       // Store messages never quote memory text.
       else sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
     });

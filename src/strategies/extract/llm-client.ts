@@ -121,7 +121,7 @@ export function modelCall(
       }
       return reply.text;
     } catch (error) {
-      if (error instanceof ExtractionError) throw error;
+      if (ExtractionError.isInstance(error)) throw error;
       if (timedOut) {
         throw new ExtractionError(who, `the model did not answer within ${timeoutMs} ms; nothing was applied.`);
       }
