@@ -308,7 +308,8 @@ function judge(question: LocomoQuestion, block: string, tokens: number): Outcome
   };
 }
 
-function summarise(outcomes: Outcome[]): AnswerScores {
+/** The scores of a group of judged questions (the LongMemEval bench scores its own the same way). */
+export function summarise(outcomes: Array<Pick<Outcome, 'wordRecall' | 'allWords' | 'tokens'>>): AnswerScores {
   const mean = (values: number[]) =>
     values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
   return {

@@ -18,7 +18,7 @@ import type { MemoryFunctionRequest } from '../src/providers/function.js';
 import { inMemoryStore } from '../src/stores/in-memory.js';
 import { localStore } from '../src/stores/local/index.js';
 import { withMemory } from '../src/with-memory.js';
-import { asker, contentWords, type E2eStore, listAll } from './e2e.js';
+import { type AnswerScores, asker, contentWords, type E2eStore, listAll, summarise } from './e2e.js';
 import { type LongMemEvalQuestion, loadLongMemEval } from './longmemeval-data.js';
 import { markdownTable } from './markdown-table.js';
 import { round } from './percentiles.js';
@@ -57,16 +57,8 @@ export interface LongMemEvalBenchOptions {
   questionIds?: string[];
 }
 
-/** Scores of one group of questions at one budget. */
-export interface LongMemEvalScores {
-  questions: number;
-  /** Percent of gold-answer content words found in the block, averaged over questions. */
-  wordRecall: number;
-  /** Percent of questions whose every gold-answer content word is in the block. */
-  allWords: number;
-  /** Mean cl100k tokens of the block. */
-  blockTokens: number;
-}
+/** Scores of one group of questions at one budget, counted as `bench e2e` counts them. */
+export type LongMemEvalScores = AnswerScores;
 
 /** One configuration at one budget. */
 export interface LongMemEvalBudgetResult {
@@ -318,17 +310,6 @@ function plain(text: string): string {
     .replace(/&(?:amp|lt|gt);/g, ' ')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
-}
-
-function summarise(outcomes: Outcome[]): LongMemEvalScores {
-  const mean = (values: number[]) =>
-    values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
-  return {
-    questions: outcomes.length,
-    wordRecall: round(100 * mean(outcomes.map((outcome) => outcome.wordRecall))),
-    allWords: round(100 * mean(outcomes.map((outcome) => (outcome.allWords ? 1 : 0)))),
-    blockTokens: round(mean(outcomes.map((outcome) => outcome.tokens)), 1),
-  };
 }
 
 /** The result as tables: every answer word in the block, per type and budget; then costs. */

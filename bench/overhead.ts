@@ -85,9 +85,10 @@ export interface OverheadBenchResult {
 /** Rounds of the CPU measurement per store and mode. */
 const cpuRounds = 5;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const userMessages = [
+/** What the benchmarks' users say, in turn. */
+export const userMessages = [
   'I prefer window seats when I fly.',
   'What should I pack for Oslo in March?',
   'My daughter is allergic to peanuts.',

@@ -22,6 +22,7 @@ import { inMemoryStore } from '../src/stores/in-memory.js';
 import { localStore } from '../src/stores/local/index.js';
 import { withMemory } from '../src/with-memory.js';
 import { markdownTable } from './markdown-table.js';
+import { sleep, userMessages } from './overhead.js';
 import { percentile, round } from './percentiles.js';
 
 /** How the server reaches its model. */
@@ -75,19 +76,6 @@ export interface ServerBenchResult {
   settings: Required<ServerBenchOptions>;
   modes: ServerModeRow[];
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-const messages = [
-  'I prefer window seats when I fly.',
-  'What should I pack for Oslo in March?',
-  'My daughter is allergic to peanuts.',
-  'Can you suggest a vegetarian dinner for four?',
-  'I work from home on Fridays.',
-  'Which train gets me to Bergen before noon?',
-  'I am learning Norwegian, please keep it simple.',
-  'Remind me what my favourite tea is.',
-];
 
 // The application's own request context, as a server keeps it; made and run once at start-up so
 // that every mode pays for it alike.
@@ -174,7 +162,7 @@ async function load(port: number, settings: Required<ServerBenchOptions>, offset
       const sequence = offset + index;
       const body = {
         userId: `user-${sequence % settings.users}`,
-        message: messages[sequence % messages.length] ?? '',
+        message: userMessages[sequence % userMessages.length] ?? '',
       };
       const sent = performance.now();
       if (!(await post(port, agent, body))) failed += 1;
