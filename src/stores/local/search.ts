@@ -8,7 +8,8 @@
  * up by `seq` for the best of them, so a search costs what its matches cost, not the scope. When
  * the matches are a large share of the scope, one walk of the scope in write order is cheaper and
  * is taken instead. A small scope (at most `wholeScopeSize` memories) takes one FTS query for all
- * its matches and one walk of its index, which reads no text, for their neighbours. With an
+ * its matches and one walk of its index, which reads no text, for their neighbours; a tiny one (at
+ * most `tinyScopeSize`) only the walk, which reads its terms too. With an
  * embedder, every vector of the scope is compared with the query's.
  *
  * @module
@@ -64,14 +65,16 @@ export function searchMemories(
     .get(...inScope.params) as { size: number; terms: number };
   if (totals.size === 0) return [];
   const visible = visibleCondition(request);
-  // A small scope is planned as a whole: its matches come from one FTS query, and its visible
-  // memories' order (for neighbours) from a walk of the scope's index that reads no text.
-  const small = totals.size <= rankingSettings.wholeScopeSize;
+  // A tiny scope is read whole, in one walk of its index. A small one is planned as a whole: its
+  // matches come from one FTS query, and its visible memories' order (for neighbours) from a walk
+  // of the scope's index that reads no text.
+  const planned = totals.size <= rankingSettings.wholeScopeSize;
+  const small = planned && totals.size > rankingSettings.tinyScopeSize;
 
   // Each distinct FTS token's oldest memories in the scope (FTS5 walks its lists fastest that way):
   // all of them unless the token is common.
   const postings = new Map<string, number[]>();
-  for (const token of small ? [] : new Set(queryTerms.map(ftsToken))) {
+  for (const token of planned ? [] : new Set(queryTerms.map(ftsToken))) {
     const expression = matchExpression(request.scope, [token]);
     if (!expression) continue;
     const seqs = connection
