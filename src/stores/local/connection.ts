@@ -17,7 +17,10 @@ export interface Connection {
   readonly db: BetterSqlite3.Database;
   /** A prepared statement, prepared once per SQL text. */
   statement(sql: string): BetterSqlite3.Statement;
-  /** Runs `work` (synchronous, reads only), trying again while another process holds a lock. */
+  /**
+   * Runs `work` (synchronous, reads only) in one read transaction, trying again while another
+   * process holds a lock.
+   */
   read<T>(work: () => T): Promise<T>;
   /**
    * Runs `work` in a `BEGIN IMMEDIATE` transaction, trying again while another process writes.
@@ -121,6 +124,9 @@ export async function openConnection(path: string, settings: ConnectionSettings)
 
   const statements = new Map<string, BetterSqlite3.Statement>();
   let queued: QueuedWrite[] | undefined;
+  // One transaction function for every read and write: better-sqlite3 builds five wrappers for each
+  // `db.transaction` call. Nested, it is a savepoint.
+  const inTransaction = db.transaction((work: () => unknown) => work());
 
   // One transaction for every write queued since the last: each in a savepoint, so a write that
   // throws rolls back alone and rejects alone. Busy means the whole transaction is tried again.
@@ -132,12 +138,12 @@ export async function openConnection(path: string, settings: ConnectionSettings)
       outcomes = await retrying(() => {
         // A write alone needs no savepoint: its transaction is its own.
         const only = writes.length === 1 ? writes[0] : undefined;
-        if (only) return [{ ok: true as const, value: db.transaction(only.work).immediate() }];
+        if (only) return [{ ok: true as const, value: inTransaction.immediate(only.work) }];
         return db
           .transaction(() =>
             writes.map(({ work }) => {
               try {
-                return { ok: true as const, value: db.transaction(work)() };
+                return { ok: true as const, value: inTransaction(work) };
               } catch (error) {
                 if (isBusy(error)) throw error;
                 return { ok: false as const, error };
@@ -168,7 +174,10 @@ export async function openConnection(path: string, settings: ConnectionSettings)
       }
       return statement;
     },
-    read: (work) => retrying(work),
+    // In one read transaction: a consistent state of the file for all of a read's statements, and
+    // one WAL read lock instead of one per statement (a point query costs 8 µs of CPU alone, 1 µs
+    // in a transaction).
+    read: <T>(work: () => T) => retrying(() => inTransaction.deferred(work) as T),
     write: <T>(work: () => T) =>
       new Promise<T>((resolve, reject) => {
         if (!queued) {
