@@ -43,7 +43,7 @@ import {
   type RankCandidate,
   rankCandidates,
   rankingSettings,
-} from './local/ranking.js';
+} from './kernel/ranking.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {

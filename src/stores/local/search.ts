@@ -27,7 +27,7 @@ import {
   type RankCandidate,
   rankCandidates,
   rankingSettings,
-} from './ranking.js';
+} from '../kernel/ranking.js';
 import { type MemoryRow, memoryColumns, splitTerms } from './rows.js';
 
 /** A search, once its query has been turned into terms (and a vector). */

@@ -25,7 +25,7 @@ import {
   type RankedCandidate,
   rankCandidates,
   rankingSettings,
-} from '../local/ranking.js';
+} from '../kernel/ranking.js';
 import { type MemoryRow, rowToMemory } from '../local/rows.js';
 import type { SearchRequest } from '../local/search.js';
 import { type Parameters, parameters, scopeCondition, visibleCondition } from './conditions.js';
