@@ -30,6 +30,13 @@ import type {
 import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
 import { asksForTime } from './contextual-ranking.js';
 import {
+  type MemoryContext,
+  planCandidates,
+  type RankCandidate,
+  rankCandidates,
+  rankingSettings,
+} from './kernel/ranking.js';
+import {
   listSchema,
   metadataSchema,
   patchSchema,
@@ -37,13 +44,6 @@ import {
   validate,
   validateWrite,
 } from './kernel/store-input.js';
-import {
-  type MemoryContext,
-  planCandidates,
-  type RankCandidate,
-  rankCandidates,
-  rankingSettings,
-} from './kernel/ranking.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {

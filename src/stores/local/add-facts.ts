@@ -17,13 +17,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
 import { restatementOverlap, terms } from '../../text/text-terms.js';
+import { cosine } from '../kernel/embeddings.js';
 import type { Connection } from './connection.js';
-import { bytesToVector, cosine } from './embeddings.js';
 import { sameScopeAndTypeCondition } from './filters.js';
 import { ftsToken, matchExpression } from './fts-query.js';
 import { recordHistory } from './history.js';
 import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
 import { joinTerms, type MemoryRow, memoryColumns, scopeColumns, splitTerms } from './rows.js';
+import { bytesToVector } from './vector-bytes.js';
 
 /** A fact ready to write: checked, trimmed, its terms and hash computed outside the transaction. */
 export interface PreparedFact {

@@ -5,10 +5,10 @@
  * @module
  */
 
+export type { Embedder } from '../kernel/embeddings.js';
+export type { JsonlSource } from '../kernel/jsonl.js';
 export { type OpenAIEmbedderOptions, openaiEmbedder } from '../openai-embedder.js';
-export type { Embedder } from './embeddings.js';
 export type { LocalHistoryEntry } from './history.js';
-export type { JsonlSource } from './jsonl.js';
 export {
   type ExportOptions,
   type ImportResult,

@@ -27,6 +27,16 @@ import type {
   SearchOptions,
 } from '../../core/types.js';
 import { terms } from '../../text/text-terms.js';
+import { type Embedder, embedForWrite, embedTexts } from '../kernel/embeddings.js';
+import {
+  checkImportTarget,
+  type ImportLine,
+  ImportLineError,
+  type JsonlSource,
+  memoryToJsonLine,
+  parseJsonLine,
+  readLines,
+} from '../kernel/jsonl.js';
 import {
   listSchema,
   metadataSchema,
@@ -37,20 +47,10 @@ import {
 } from '../kernel/store-input.js';
 import { addFacts, contentHash, type PreparedFact, prepareFact } from './add-facts.js';
 import { type Connection, isBusy, openConnection } from './connection.js';
-import { type Embedder, embedForWrite, embedTexts } from './embeddings.js';
 import { scopeCondition, visibleCondition } from './filters.js';
 import { queryTerms } from './fts-query.js';
 import { type LocalHistoryEntry, readHistory, recordHistory, scrubHistory } from './history.js';
 import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
-import {
-  checkImportTarget,
-  type ImportLine,
-  ImportLineError,
-  type JsonlSource,
-  memoryToJsonLine,
-  parseJsonLine,
-  readLines,
-} from './jsonl.js';
 import { joinTerms, type MemoryRow, memoryColumns, rowScope, rowToMemory, scopeColumns } from './rows.js';
 import { CannotOpen } from './schema.js';
 import { type SearchRequest, searchMemories } from './search.js';

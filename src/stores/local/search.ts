@@ -16,10 +16,7 @@
 
 import type { MemoryType, MetadataFilter, Scope, ScoreParts } from '../../core/types.js';
 import { asksForTime } from '../contextual-ranking.js';
-import type { Connection } from './connection.js';
-import { bytesToVector, cosine } from './embeddings.js';
-import { type Condition, scopeCondition, visibleCondition } from './filters.js';
-import { ftsToken, matchExpression } from './fts-query.js';
+import { cosine } from '../kernel/embeddings.js';
 import {
   estimatedFrequency,
   type MemoryContext,
@@ -28,7 +25,11 @@ import {
   rankCandidates,
   rankingSettings,
 } from '../kernel/ranking.js';
+import type { Connection } from './connection.js';
+import { type Condition, scopeCondition, visibleCondition } from './filters.js';
+import { ftsToken, matchExpression } from './fts-query.js';
 import { type MemoryRow, memoryColumns, splitTerms } from './rows.js';
+import { bytesToVector } from './vector-bytes.js';
 
 /** A search, once its query has been turned into terms (and a vector). */
 export interface SearchRequest {

@@ -26,10 +26,7 @@ import type {
   SearchOptions,
 } from '../../core/types.js';
 import { terms } from '../../text/text-terms.js';
-import { listSchema, metadataSchema, patchSchema, validate, validateWrite } from '../kernel/store-input.js';
-import { contentHash, prepareFact } from '../local/add-facts.js';
-import { type Embedder, embedForWrite } from '../local/embeddings.js';
-import type { LocalHistoryEntry } from '../local/history.js';
+import { type Embedder, embedForWrite } from '../kernel/embeddings.js';
 import {
   checkImportTarget,
   type ImportLine,
@@ -38,7 +35,10 @@ import {
   memoryToJsonLine,
   parseJsonLine,
   readLines,
-} from '../local/jsonl.js';
+} from '../kernel/jsonl.js';
+import { listSchema, metadataSchema, patchSchema, validate, validateWrite } from '../kernel/store-input.js';
+import { contentHash, prepareFact } from '../local/add-facts.js';
+import type { LocalHistoryEntry } from '../local/history.js';
 import { type ExportOptions, type ImportResult, searchRequest } from '../local/local-store.js';
 import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
