@@ -17,6 +17,7 @@
 
 import type { MemoryHit } from '../../core/types.js';
 import { asksForTime } from '../contextual-ranking.js';
+import { type MemoryRow, rowToMemory } from '../kernel/memory-rows.js';
 import {
   estimatedFrequency,
   type MemoryContext,
@@ -26,8 +27,7 @@ import {
   rankCandidates,
   rankingSettings,
 } from '../kernel/ranking.js';
-import { type MemoryRow, rowToMemory } from '../local/rows.js';
-import type { SearchRequest } from '../local/search.js';
+import type { SearchRequest } from '../kernel/search-request.js';
 import { type Parameters, parameters, scopeCondition, visibleCondition } from './conditions.js';
 import type { Database } from './pool.js';
 import { memoryColumns, milliseconds } from './rows.js';
