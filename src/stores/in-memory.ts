@@ -14,7 +14,6 @@ import type {
   AddOptions,
   ChangeOptions,
   DeleteOptions,
-  FactInput,
   HistoryEntry,
   ListOptions,
   Memory,
@@ -27,8 +26,9 @@ import type {
   MetadataFilter,
   SearchOptions,
 } from '../core/types.js';
-import { restatementOverlap, searchTerms, terms } from '../text/text-terms.js';
+import { searchTerms, terms } from '../text/text-terms.js';
 import { asksForTime } from './contextual-ranking.js';
+import { newFacts, type PreparedFact, restatedChange } from './kernel/new-facts.js';
 import {
   type MemoryContext,
   planCandidates,
@@ -36,14 +36,8 @@ import {
   rankCandidates,
   rankingSettings,
 } from './kernel/ranking.js';
-import {
-  listSchema,
-  metadataSchema,
-  patchSchema,
-  searchSchema,
-  validate,
-  validateWrite,
-} from './kernel/store-input.js';
+import { contentHash, RestatementIndex, restatement } from './kernel/restatements.js';
+import { listSchema, patchSchema, searchSchema, validate } from './kernel/store-input.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {
@@ -87,8 +81,8 @@ interface HistoryChange {
 interface StoredMemory {
   memory: Memory;
   terms: string[];
-  /** Text compared for exact restatements: case, width and spacing do not make a new fact. */
-  normalisedText: string;
+  /** The hash of the normalised text, for exact restatements (`contentHash`). */
+  hash: string;
   /** Change order, so that memories changed within the same millisecond still sort newest first. */
   sequence: number;
   /** Write order, fixed when the memory is added: what neighbours in a search are. */
@@ -96,8 +90,8 @@ interface StoredMemory {
 }
 
 /**
- * The memories of one exact scope, indexed: by term (search, restatements), by normalised text
- * (exact restatements), by type (lists of some types), in write order (neighbours), with their
+ * The memories of one exact scope, indexed: by term (search), by type (lists of some types), per
+ * type for restatements (the kernel's `RestatementIndex`), in write order (neighbours), with their
  * total length (BM25).
  */
 interface ScopeGroup {
@@ -105,7 +99,7 @@ interface ScopeGroup {
   members: StoredMemory[];
   postings: Map<string, Set<StoredMemory>>;
   byType: Map<MemoryType | undefined, Set<StoredMemory>>;
-  byText: Map<string, Set<StoredMemory>>;
+  restatements: Map<MemoryType | undefined, RestatementIndex<number>>;
   totalTerms: number;
 }
 
@@ -146,7 +140,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
         members: [],
         postings: new Map(),
         byType: new Map(),
-        byText: new Map(),
+        restatements: new Map(),
         totalTerms: 0,
       };
       byScope.set(key, group);
@@ -176,12 +170,7 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       }
       holders.add(stored);
     }
-    let sameText = group.byText.get(stored.normalisedText);
-    if (!sameText) {
-      sameText = new Set();
-      group.byText.set(stored.normalisedText, sameText);
-    }
-    sameText.add(stored);
+    restatementsOf(group, stored.memory.type).add(stored.key, stored.hash, stored.terms);
     group.totalTerms += stored.terms.length;
   }
 
@@ -191,10 +180,17 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       holders?.delete(stored);
       if (holders?.size === 0) group.postings.delete(term);
     }
-    const sameText = group.byText.get(stored.normalisedText);
-    sameText?.delete(stored);
-    if (sameText?.size === 0) group.byText.delete(stored.normalisedText);
+    restatementsOf(group, stored.memory.type).forget(stored.key);
     group.totalTerms -= stored.terms.length;
+  }
+
+  function restatementsOf(group: ScopeGroup, type: MemoryType | undefined): RestatementIndex<number> {
+    let found = group.restatements.get(type);
+    if (!found) {
+      found = new RestatementIndex();
+      group.restatements.set(type, found);
+    }
+    return found;
   }
 
   /** Changes a stored memory's text, keeping its group's indexes in step. */
@@ -273,34 +269,18 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       (!filters || metadataMatches(memory.metadata, filters));
   }
 
-  function findRestated(
-    fact: { text: string; type: MemoryType | undefined },
-    scope: Memory['scope'],
-  ): StoredMemory | undefined {
+  /** The unexpired memory of the scope and type that the fact restates (the kernel's rules). */
+  function findRestated(fact: PreparedFact, scope: Memory['scope']): StoredMemory | undefined {
     const group = byScope.get(scopeKey(scope));
     if (!group) return undefined;
     const now = Date.now();
-    const same = (stored: StoredMemory) => stored.memory.type === fact.type && !isExpired(stored.memory, now);
-    for (const stored of group.byText.get(normalise(fact.text)) ?? []) if (same(stored)) return stored;
-    // Two texts made only of stop words would overlap completely without saying the same thing.
-    const factTerms = terms(fact.text);
-    const distinct = [...new Set(factTerms)];
-    if (distinct.length === 0) return undefined;
-    // An overlap of the threshold needs that share of the fact's terms in common, so a restated
-    // memory holds one of any (n - that + 1) of them: the rarest are looked up.
-    const probeCount = Math.max(1, distinct.length - Math.ceil(duplicateThreshold * distinct.length - 1e-9) + 1);
-    const probes = distinct
-      .sort((x, y) => (group.postings.get(x)?.size ?? 0) - (group.postings.get(y)?.size ?? 0))
-      .slice(0, probeCount);
-    const candidates = new Set<StoredMemory>();
-    for (const probe of probes) for (const stored of group.postings.get(probe) ?? []) candidates.add(stored);
-    let best: { stored: StoredMemory; overlap: number } | undefined;
-    for (const stored of [...candidates].sort((x, y) => x.key - y.key)) {
-      if (!same(stored) || stored.terms.length === 0) continue;
-      const overlap = restatementOverlap(factTerms, stored.terms);
-      if (overlap >= duplicateThreshold && overlap > (best?.overlap ?? 0)) best = { stored, overlap };
-    }
-    return best?.stored;
+    const index = restatementsOf(group, fact.type);
+    const alive = (key: number) => {
+      const stored = byKey.get(key);
+      return stored !== undefined && !isExpired(stored.memory, now);
+    };
+    const key = index.sameText(fact.contentHash, alive) ?? index.sameWords(fact.terms, duplicateThreshold, alive);
+    return key === undefined ? undefined : byKey.get(key);
   }
 
   /** The nearest visible memories before and after `key` (at most two each), across the groups. */
@@ -399,40 +379,38 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     );
   }
 
-  function addFact(fact: FactInput, options: AddOptions, scope: Memory['scope']): MemoryChange | undefined {
-    const text = fact.text.trim();
-    if (text === '') return undefined;
+  function addFact(fact: PreparedFact, reason: string | undefined, scope: Memory['scope']): MemoryChange {
     const now = new Date();
-    const saidAt = fact.createdAt ? new Date(fact.createdAt) : now;
-    const merged = { ...options.metadata, ...fact.metadata };
-    // Metadata is free-form JSON: only a deep copy keeps the caller's nested values apart.
-    const metadata = Object.keys(merged).length === 0 ? merged : structuredClone(merged);
-    const restated = findRestated({ text, type: fact.type }, scope);
+    const saidAt = fact.saidAt === undefined ? now : new Date(fact.saidAt);
+    const restated = findRestated(fact, scope);
     if (restated) {
       const { memory } = restated;
-      const previousText = memory.text;
-      retext(restated, text);
-      memory.metadata = { ...memory.metadata, ...metadata };
+      const { metadata, saidAgain } = restatement(memory, fact);
+      const previous = { id: memory.id, text: memory.text };
+      if (memory.text !== fact.text) retext(restated, fact.text);
+      memory.metadata = metadata;
       // A back-filled restatement said before the last update must not make the memory look older.
       if (saidAt > memory.updatedAt) memory.updatedAt = saidAt;
-      if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
+      if (fact.expiresAt !== undefined) memory.expiresAt = new Date(fact.expiresAt);
       restated.sequence = ++sequence;
-      record(memory.id, { event: 'UPDATE', oldText: previousText, newText: text, reason: options.reason }, now);
-      return { event: 'UPDATE', id: memory.id, text, previousText };
+      // Said again word for word: NONE, and nothing for the history (as the other stores).
+      const { change, record: entry } = restatedChange(previous, fact.text, saidAgain, { reason, actor: '' }, 0);
+      if (entry) record(memory.id, entry, now);
+      return change;
     }
     const memory: Memory = {
       id: randomUUID(),
-      text,
-      metadata,
+      text: fact.text,
+      metadata: fact.metadata,
       scope: { ...scope },
       createdAt: saidAt,
       updatedAt: new Date(saidAt),
     };
     if (fact.type !== undefined) memory.type = fact.type;
-    if (fact.expiresAt) memory.expiresAt = new Date(fact.expiresAt);
-    put({ memory, ...indexed(text), sequence: ++sequence, key: ++nextKey });
-    record(memory.id, { event: 'ADD', newText: text, reason: options.reason }, now);
-    return { event: 'ADD', id: memory.id, text };
+    if (fact.expiresAt !== undefined) memory.expiresAt = new Date(fact.expiresAt);
+    put({ memory, terms: fact.terms, hash: fact.contentHash, sequence: ++sequence, key: ++nextKey });
+    record(memory.id, { event: 'ADD', newText: fact.text, reason }, now);
+    return { event: 'ADD', id: memory.id, text: fact.text };
   }
 
   return {
@@ -448,23 +426,8 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
     async add(write: MemoryWrite, options: AddOptions): Promise<MemoryChange[]> {
       assertOpen('add');
       options.signal?.throwIfAborted();
-      const scope = parseScope(options.scope);
-      validateWrite(write);
-      if (options.metadata !== undefined) validate(metadataSchema, options.metadata);
-      // This store does not distil facts, but a write of raw messages must not be lost: each user
-      // message is kept as a fact, as the user said it.
-      const facts: FactInput[] =
-        'messages' in write
-          ? write.messages
-              .filter((message) => message.role === 'user')
-              .map(({ content }) => ({ text: content, type: 'fact' }))
-          : write.facts;
-      const changes: MemoryChange[] = [];
-      for (const fact of facts) {
-        const change = addFact(fact, options, scope);
-        if (change) changes.push(change);
-      }
-      return changes;
+      const { scope, facts } = newFacts(write, options);
+      return facts.map((fact) => addFact(fact, options.reason, scope));
     },
 
     async get(id: string): Promise<Memory | null> {
@@ -505,10 +468,13 @@ export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore
       const now = new Date();
       if (text !== undefined) retext(stored, text);
       if (patch.type !== undefined) {
+        // Restatements are looked for among memories of the same type: the memory moves index.
         const group = groupOf(memory.scope);
+        unindex(group, stored);
         untyped(group, stored);
         memory.type = patch.type;
         typed(group, stored);
+        index(group, stored);
       }
       if (patch.metadata !== undefined) memory.metadata = structuredClone(patch.metadata);
       if (patch.expiresAt === null) delete memory.expiresAt;
@@ -585,8 +551,8 @@ function scrubbed(entries: HistoryEntry[]): HistoryEntry[] {
 }
 
 /** What a memory's text is searched and compared by. */
-function indexed(text: string): Pick<StoredMemory, 'terms' | 'normalisedText'> {
-  return { terms: terms(text), normalisedText: normalise(text) };
+function indexed(text: string): Pick<StoredMemory, 'terms' | 'hash'> {
+  return { terms: terms(text), hash: contentHash(text) };
 }
 
 /** Where `key` is, or would go, in members sorted by key. */
@@ -613,10 +579,6 @@ function metadataMatches(metadata: Memory['metadata'], filters: MetadataFilter):
   return Object.entries(filters).every(([key, wanted]) =>
     Array.isArray(wanted) ? (wanted as unknown[]).includes(metadata[key]) : metadata[key] === wanted,
   );
-}
-
-function normalise(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 
 // Callers get copies: changing a returned memory must never change what the store holds.
