@@ -29,6 +29,7 @@ import { copy, isExpired, MemoryIndex, membersOf, newestFirst, visibleTo } from 
 import { searchIndex } from './in-memory/memory-search.js';
 import { newFacts } from './kernel/new-facts.js';
 import { listSchema, patchSchema, validate } from './kernel/store-input.js';
+import { sharedOptionDefaults, thresholdSchema } from './kernel/store-options.js';
 
 /** Options of `inMemoryStore`. */
 export interface InMemoryStoreOptions {
@@ -47,11 +48,7 @@ export type InMemoryStore = Required<MemoryStore>;
 const optionsSchema = z
   .object(
     {
-      duplicateThreshold: z
-        .number({ error: 'a number above 0 and at most 1' })
-        .gt(0, { error: 'a number above 0 and at most 1' })
-        .max(1, { error: 'a number above 0 and at most 1' })
-        .optional(),
+      duplicateThreshold: thresholdSchema.optional(),
     },
     { error: 'an options object such as { duplicateThreshold: 0.85 }' },
   )
@@ -72,7 +69,7 @@ const maxListLimit = 1000;
 export function inMemoryStore(options: InMemoryStoreOptions = {}): InMemoryStore {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw toInvalidOptionsError(parsed.error);
-  const { duplicateThreshold = 0.85 } = parsed.data;
+  const { duplicateThreshold = sharedOptionDefaults.duplicateThreshold } = parsed.data;
   const index = new MemoryIndex();
   const histories = new MemoryHistories();
   let closed = false;

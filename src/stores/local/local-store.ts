@@ -16,6 +16,7 @@ import type { Embedder } from '../kernel/embeddings.js';
 import type { ExportOptions, ImportResult } from '../kernel/export-import.js';
 import type { LocalHistoryEntry } from '../kernel/history.js';
 import type { JsonlSource } from '../kernel/jsonl.js';
+import { sharedOptionDefaults, sharedOptionFields } from '../kernel/store-options.js';
 import { localBackend } from './local-backend.js';
 
 /** Options of `localStore`. */
@@ -99,29 +100,13 @@ const optionsSchema = z
   .object(
     {
       path: z.string({ error: 'a file path' }).trim().min(1, { error: 'a non-empty file path' }).optional(),
-      embedder: z
-        .custom<Embedder>((value) => typeof value === 'function', {
-          error: 'a function (texts) => Promise<number[][]>',
-        })
-        .optional(),
-      duplicateThreshold: z
-        .number({ error: 'a number above 0 and at most 1' })
-        .gt(0, { error: 'a number above 0 and at most 1' })
-        .max(1, { error: 'a number above 0 and at most 1' })
-        .optional(),
-      vectorDuplicateThreshold: z
-        .number({ error: 'a number above 0 and at most 1' })
-        .gt(0, { error: 'a number above 0 and at most 1' })
-        .max(1, { error: 'a number above 0 and at most 1' })
-        .optional(),
-      keepDeletedText: z.boolean({ error: 'true or false' }).optional(),
+      ...sharedOptionFields,
       busyTimeoutMs: z
         .number({ error: 'a number of milliseconds (0 or more)' })
         .int({ error: 'a whole number of milliseconds' })
         .min(0, { error: 'a number of milliseconds (0 or more)' })
         .optional(),
       synchronous: z.enum(['normal', 'full'], { error: "'normal' or 'full'" }).optional(),
-      actor: z.string({ error: 'a string' }).trim().min(1, { error: 'a non-empty string' }).max(256).optional(),
     },
     { error: "an options object such as { path: '.with-memory/memory.db' }" },
   )
@@ -143,12 +128,12 @@ export function localStore(options: LocalStoreOptions = {}): LocalStore {
   if (!parsed.success) throw toInvalidOptionsError(parsed.error);
   const {
     embedder,
-    duplicateThreshold = 0.85,
-    vectorDuplicateThreshold = 0.95,
-    keepDeletedText = false,
+    duplicateThreshold = sharedOptionDefaults.duplicateThreshold,
+    vectorDuplicateThreshold = sharedOptionDefaults.vectorDuplicateThreshold,
+    keepDeletedText = sharedOptionDefaults.keepDeletedText,
     busyTimeoutMs = 10_000,
     synchronous = 'normal',
-    actor = 'with-memory',
+    actor = sharedOptionDefaults.actor,
   } = parsed.data;
   const configuredPath = parsed.data.path ?? nonEmpty(process.env.WITH_MEMORY_DB) ?? defaultPath;
   // The CLI takes a PostgreSQL URL in WITH_MEMORY_DB; the library must not make a file of it.

@@ -15,6 +15,7 @@ import type { Embedder } from '../kernel/embeddings.js';
 import type { ExportOptions, ImportResult } from '../kernel/export-import.js';
 import type { LocalHistoryEntry } from '../kernel/history.js';
 import type { JsonlSource } from '../kernel/jsonl.js';
+import { sharedOptionDefaults, sharedOptionFields } from '../kernel/store-options.js';
 import { database, type PostgresPool } from './pool.js';
 import { postgresBackend } from './postgres-backend.js';
 
@@ -88,10 +89,6 @@ export interface PostgresStore extends Required<MemoryStore> {
   import(source: JsonlSource): Promise<ImportResult>;
 }
 
-const threshold = z
-  .number({ error: 'a number above 0 and at most 1' })
-  .gt(0, { error: 'a number above 0 and at most 1' })
-  .max(1, { error: 'a number above 0 and at most 1' });
 const optionsSchema = z
   .object(
     {
@@ -106,15 +103,7 @@ const optionsSchema = z
           error: "a schema of the store's own, not public, information_schema or pg_*",
         })
         .optional(),
-      embedder: z
-        .custom<Embedder>((value) => typeof value === 'function', {
-          error: 'a function (texts) => Promise<number[][]>',
-        })
-        .optional(),
-      duplicateThreshold: threshold.optional(),
-      vectorDuplicateThreshold: threshold.optional(),
-      keepDeletedText: z.boolean({ error: 'true or false' }).optional(),
-      actor: z.string({ error: 'a string' }).trim().min(1, { error: 'a non-empty string' }).max(256).optional(),
+      ...sharedOptionFields,
       lockTimeoutMs: z
         .number({ error: 'a number of milliseconds (1 or more)' })
         .int({ error: 'a whole number of milliseconds' })
@@ -143,10 +132,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     pool,
     schema = 'with_memory',
     embedder,
-    duplicateThreshold = 0.85,
-    vectorDuplicateThreshold = 0.95,
-    keepDeletedText = false,
-    actor = 'with-memory',
+    duplicateThreshold = sharedOptionDefaults.duplicateThreshold,
+    vectorDuplicateThreshold = sharedOptionDefaults.vectorDuplicateThreshold,
+    keepDeletedText = sharedOptionDefaults.keepDeletedText,
+    actor = sharedOptionDefaults.actor,
     lockTimeoutMs = 10_000,
   } = parsed.data;
   const db = database(pool, { lockTimeoutMs });
