@@ -1,11 +1,7 @@
 /**
- * Writing facts: a fact that restates a memory of the same scope and type updates that memory
- * (and its history) instead of piling up a duplicate.
- *
- * A restatement is found in three ways, cheapest first: the same normalised text (its hash); nearly
- * the same words (`restatementOverlap` of `terms()` at or above `duplicateThreshold`, the measure
- * the in-memory store uses: one text's terms must all be in the other, so a swapped word is a new
- * fact); with an embedder, nearly the same meaning (cosine at or above `vectorDuplicateThreshold`).
+ * Writing facts to SQLite: a fact that restates a memory of the same scope and type updates that
+ * memory (and its history) instead of piling up a duplicate, by the kernel's rules
+ * (`../kernel/restatements.ts`: the same text, the same words, the same meaning).
  *
  * For the comparison, the memories of the scope and type are read once per `add` into an index in
  * memory (terms to memories), unless the scope is large and the write small: then each fact asks

@@ -1,6 +1,6 @@
 /**
  * Finding and ranking search candidates in PostgreSQL, with the local store's ranking
- * (`../local/ranking.ts`): the same terms, BM25, neighbours, vector fusion and recency.
+ * (`../kernel/ranking.ts`): the same terms, BM25, neighbours, vector fusion and recency.
  *
  * The scope's size and length come from `scope_stats`, kept by triggers. A scope of up to
  * `scanLimit` memories (most users) is read whole, in write order, in one statement found by the
