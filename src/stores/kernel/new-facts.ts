@@ -60,11 +60,12 @@ export function newFacts(
   for (const fact of inputs) {
     const text = cleanText(fact.text).trim();
     if (text === '') continue;
+    const metadata = { ...baseMetadata, ...fact.metadata };
     facts.push({
       text,
       type: fact.type,
       // Metadata is free-form JSON: only a deep copy keeps the caller's nested values apart.
-      metadata: structuredClone({ ...baseMetadata, ...fact.metadata }),
+      metadata: Object.keys(metadata).length === 0 ? metadata : structuredClone(metadata),
       expiresAt: fact.expiresAt?.getTime(),
       saidAt: fact.createdAt?.getTime(),
       terms: terms(text),

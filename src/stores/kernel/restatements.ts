@@ -23,7 +23,7 @@ import { restatementOverlap } from '../../text/text-terms.js';
 import { cosine } from './embeddings.js';
 
 /** A text with case, width and spacing normalised away: what "the same text" compares. */
-export function normalisedText(text: string): string {
+function normalisedText(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 

@@ -32,7 +32,7 @@ export interface SearchRequest extends VisibleFilter {
  * Most distinct terms a query uses. A 100 KB query would otherwise become an OR of thousands of
  * terms; the first 64 distinct ones say what it is about.
  */
-export const maxQueryTerms = 64;
+const maxQueryTerms = 64;
 
 const defaultSearchLimit = 8;
 
