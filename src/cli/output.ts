@@ -6,7 +6,7 @@
  */
 
 import type { Memory, MemoryHit, Metadata } from '../core/types.js';
-import { memoryToJson } from '../stores/local/jsonl.js';
+import { memoryToJson } from '../stores/kernel/jsonl.js';
 import type { CliIo } from './cli-io.js';
 import { describeScope } from './scope-flags.js';
 

@@ -7,7 +7,7 @@
 
 import { z } from 'zod';
 import { toInvalidOptionsError } from '../core/options.js';
-import type { Embedder } from './local/embeddings.js';
+import type { Embedder } from './kernel/embeddings.js';
 
 /** The part of an `openai` client the embedder uses. */
 export interface EmbeddingsClient {

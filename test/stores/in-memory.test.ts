@@ -3,10 +3,11 @@ import { InvalidOptionsError, StoreError } from '../../src/core/errors.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
 import { testStoreContract } from '../../src/testing/vitest/index.js';
 import { terms, wordOverlap } from '../../src/text/text-terms.js';
-import { describeInputRules } from './store-behaviour.js';
+import { describeInputRules, describeSharedBehaviour } from './store-behaviour.js';
 
 testStoreContract('inMemoryStore', () => inMemoryStore());
 describeInputRules('inMemoryStore', () => inMemoryStore());
+describeSharedBehaviour('inMemoryStore', () => inMemoryStore(), ['restatements', 'large', 'search']);
 
 const scope = { userId: 'user_42' };
 

@@ -1,7 +1,8 @@
 /**
- * The behaviour the local store and the PostgreSQL store share, beyond the store contract:
- * restatements, large scopes, management (update, delete, list, export and import), ranking, and
- * embeddings. Each store's test file runs it on its own stores.
+ * The behaviour the built-in stores share, beyond the store contract: restatements, large scopes,
+ * management (update, delete, list, export and import), ranking, and embeddings. Each store's test
+ * file runs it on its own stores; the in-memory store runs the parts that need only `MemoryStore`
+ * (`describeSharedBehaviour`), as it has no actor, export, import or embedder.
  *
  * @module
  */
@@ -27,7 +28,14 @@ export interface BehaviourOptions {
 }
 
 /** The groups of tests, to run a part of them where only that part differs (PGlite: vectors). */
-export type BehaviourPart = 'writes' | 'large' | 'management' | 'search' | 'embedder';
+export type BehaviourPart = 'writes' | SharedPart | 'management' | 'embedder';
+
+/**
+ * The parts every built-in store runs, the in-memory one included: they need only the
+ * `MemoryStore` methods. The others need what the SQL stores add (actor, export and import, an
+ * embedder), which the in-memory store does not have.
+ */
+export type SharedPart = 'restatements' | 'large' | 'search';
 
 /** How the tests get stores: `open` the store under test, `openOther` a second, empty one. */
 export interface BehaviourStores {
@@ -41,8 +49,13 @@ const user: Scope = { userId: 'user-1' };
 export function describeStoreBehaviour(
   name: string,
   { open, openOther }: BehaviourStores,
-  parts: BehaviourPart[] = ['writes', 'large', 'management', 'search', 'embedder'],
+  parts: BehaviourPart[] = ['writes', 'restatements', 'large', 'management', 'search', 'embedder'],
 ): void {
+  describeSharedBehaviour(
+    name,
+    () => open(),
+    parts.filter((part): part is SharedPart => part === 'restatements' || part === 'large' || part === 'search'),
+  );
   if (parts.includes('writes')) {
     describe(`${name} writes`, () => {
       it('updates a restated fact instead of adding a duplicate, and records it in the history', async () => {
@@ -190,117 +203,6 @@ export function describeStoreBehaviour(
         first.scope.userId = 'someone-else';
         const [again] = await store.list({ scope: user });
         expect(again).toMatchObject({ text: 'Owns a blue bicycle', metadata: { tags: ['bike'] }, scope: user });
-      });
-    });
-  }
-
-  if (parts.includes('large')) {
-    describe(`${name} in a large scope`, () => {
-      // Over 200 memories, a one-fact write asks SQLite per fact instead of reading the scope; over 2,000,
-      // a search narrows the scope through the FTS index instead of scoring it whole.
-      const bulk = (count: number, label: string) =>
-        Array.from({ length: count }, (_, index) => ({
-          text: `${label} ledger entry ${index} about ${madeUpWord(index, 'ka', 'o')} and ${madeUpWord(index * 7 + 11, 'ka', 'o')}`,
-        }));
-
-      it('recognises restatements through the indexes', async () => {
-        const store = open();
-        await store.add({ facts: bulk(300, 'Bulk') }, { scope: user });
-        const [added] = await store.add(
-          { facts: [{ text: 'Keeps the spare key under the blue flowerpot' }] },
-          { scope: user },
-        );
-        const [same] = await store.add(
-          { facts: [{ text: 'Keeps the spare key under the blue flowerpot' }] },
-          { scope: user },
-        );
-        expect(same).toMatchObject({ event: 'NONE', id: added?.id });
-        const [recased] = await store.add(
-          { facts: [{ text: 'keeps the SPARE key under the blue flowerpot' }] },
-          { scope: user },
-        );
-        expect(recased).toMatchObject({ event: 'UPDATE', id: added?.id });
-        const [reworded] = await store.add(
-          { facts: [{ text: 'Keeps spare key under blue flowerpot!' }] },
-          { scope: user },
-        );
-        expect(reworded).toMatchObject({ event: 'UPDATE', id: added?.id });
-        // No terms at all (stop words only): found by its hash among the scope's rows.
-        const [firstWords] = await store.add({ facts: [{ text: 'It is.' }] }, { scope: user });
-        const [sameWords] = await store.add({ facts: [{ text: 'it   is.' }] }, { scope: user });
-        expect(sameWords).toMatchObject({ event: 'UPDATE', id: firstWords?.id });
-        expect(await store.list({ scope: user, limit: 1000 })).toHaveLength(302);
-      });
-
-      it('never fails on hostile text where it reaches the FTS index: searches and restated facts', async () => {
-        const store = open();
-        await store.add({ facts: bulk(2100, 'Bulk') }, { scope: user });
-        const random = seeded(7);
-        const alphabet = [
-          '"',
-          "'",
-          '(',
-          ')',
-          '*',
-          '^',
-          ':',
-          '-',
-          '+',
-          '{',
-          '}',
-          'NEAR',
-          'OR',
-          'AND',
-          'NOT',
-          ' ',
-          'ledger',
-          '🎸',
-          '\u0000',
-          'é',
-          '寿司',
-          ',',
-        ];
-        const hostile = [
-          'NEAR("ledger" "entry", 3)',
-          'ledger* OR (entry',
-          '"unbalanced',
-          '{terms scope}: ledger',
-          ...Array.from({ length: 200 }, () =>
-            Array.from(
-              { length: 1 + Math.floor(random() * 12) },
-              () => alphabet[Math.floor(random() * alphabet.length)],
-            ).join(''),
-          ),
-        ];
-        for (const query of hostile) {
-          expect(Array.isArray(await store.search(query, { scope: user })), query).toBe(true);
-        }
-        // Facts are user text too: in a large scope, restatements are looked up through the index.
-        for (const text of hostile.slice(0, 30)) {
-          if (text.trim() === '') continue;
-          const changes = await store.add({ facts: [{ text }] }, { scope: user });
-          expect(changes).toHaveLength(1);
-        }
-      });
-
-      it('searches a scope larger than the scan limit through the FTS index, filters included', async () => {
-        const store = open();
-        await store.add({ facts: bulk(2100, 'Bulk') }, { scope: user });
-        await store.add(
-          { facts: [{ text: 'The lighthouse keeper collects sea glass', type: 'profile' }] },
-          { scope: user },
-        );
-        await store.add({ facts: bulk(50, 'Other') }, { scope: { userId: 'user-2' } });
-        const [hit] = await store.search('sea glass lighthouse', { scope: user });
-        expect(hit?.text).toBe('The lighthouse keeper collects sea glass');
-        expect(hit?.score).toBeGreaterThan(0);
-        expect(hit?.score).toBeLessThanOrEqual(1);
-        const target = `ledger entry 1234 about ${madeUpWord(1234, 'ka', 'o')}`;
-        expect((await store.search(target, { scope: user }))[0]?.text).toMatch(/^Bulk ledger entry 1234 /);
-        expect(await store.search('sea glass lighthouse', { scope: user, types: ['event'] })).toEqual([]);
-        expect(await store.search(target, { scope: { userId: 'user-2' } })).not.toContainEqual(
-          expect.objectContaining({ text: expect.stringMatching(/^Bulk/) }),
-        );
       });
     });
   }
@@ -521,6 +423,207 @@ export function describeStoreBehaviour(
     });
   }
 
+  if (parts.includes('embedder')) {
+    describe(`${name} with an embedder`, () => {
+      it('finds a memory by meaning when no word is shared, fusing word and vector scores', async () => {
+        const calls: string[][] = [];
+        const store = open({ embedder: topicEmbedder(calls) });
+        await store.add(
+          { facts: [{ text: 'Prefers Celsius', type: 'preference' }, { text: 'Has a cat named Miso' }] },
+          { scope: user },
+        );
+        expect(calls).toEqual([['Prefers Celsius', 'Has a cat named Miso']]);
+        const hits = await store.search('What is the weather like?', { scope: user });
+        expect(hits[0]?.text).toBe('Prefers Celsius');
+        expect(hits[0]?.score).toBeGreaterThan(0.3);
+        expect(hits[0]?.score).toBeLessThanOrEqual(1);
+        // Word and meaning together beat meaning alone.
+        const both = await store.search('cat pet', { scope: user });
+        expect(both[0]?.text).toBe('Has a cat named Miso');
+      });
+
+      it('treats a fact with the same meaning as a restatement', async () => {
+        const store = open({ embedder: topicEmbedder(), vectorDuplicateThreshold: 0.99 });
+        const [first] = await store.add({ facts: [{ text: 'Likes warm weather' }] }, { scope: user });
+        const [second] = await store.add({ facts: [{ text: 'Enjoys cold temperature' }] }, { scope: user });
+        expect(second).toMatchObject({ event: 'UPDATE', id: first?.id });
+      });
+
+      it('stores nothing when the embedder fails on add, but still searches by words when it fails on search', async () => {
+        let failing = true;
+        const flaky: Embedder = async (texts) => {
+          if (failing) throw new Error('embedding service down');
+          return topicEmbedder()(texts);
+        };
+        const store = open({ embedder: flaky });
+        const error = await rejection(store.add({ facts: [{ text: 'Prefers Celsius' }] }, { scope: user }));
+        expect(error.retryable).toBe(true);
+        expect(await store.list({ scope: user })).toEqual([]);
+        failing = false;
+        await store.add({ facts: [{ text: 'Prefers Celsius' }] }, { scope: user });
+        failing = true;
+        expect((await store.search('celsius', { scope: user }))[0]?.text).toBe('Prefers Celsius');
+      });
+
+      it('rejects an embedder that answers the wrong number of vectors', async () => {
+        const store = open({ embedder: async () => [[1, 2]] });
+        const error = await rejection(store.add({ facts: [{ text: 'One' }, { text: 'Two' }] }, { scope: user }));
+        expect(error.message).toMatch(/embedder failed/);
+      });
+    });
+  }
+}
+
+/** Registers the tests of the parts every built-in store shares, for one store. */
+export function describeSharedBehaviour(name: string, open: () => Required<MemoryStore>, parts: SharedPart[]): void {
+  if (parts.includes('restatements')) {
+    describe(`${name} restatements`, () => {
+      it('gives NONE, NONE and one history entry for the same fact added three times word for word', async () => {
+        const store = open();
+        const fact = { text: 'Keeps a sourdough starter named Bubbles', type: 'fact' };
+        const changes = [];
+        for (let time = 0; time < 3; time += 1) changes.push(...(await store.add({ facts: [fact] }, { scope: user })));
+        expect(changes.map((change) => change.event)).toEqual(['ADD', 'NONE', 'NONE']);
+        expect(new Set(changes.map((change) => change.id)).size).toBe(1);
+        const history = await store.history(changes[0]?.id ?? '');
+        expect(history.map((entry) => [entry.event, entry.newText])).toEqual([['ADD', fact.text]]);
+        expect(await store.list({ scope: user })).toHaveLength(1);
+      });
+
+      it('records a restatement with new metadata as an UPDATE, not as said again', async () => {
+        const store = open();
+        const [added] = await store.add({ facts: [{ text: 'Owns a red kayak' }] }, { scope: user });
+        const [again] = await store.add(
+          { facts: [{ text: 'Owns a red kayak', metadata: { source: 'chat' } }] },
+          { scope: user },
+        );
+        expect(again).toMatchObject({ event: 'UPDATE', id: added?.id });
+        expect((await store.get(added?.id ?? ''))?.metadata).toEqual({ source: 'chat' });
+      });
+
+      it("rejects update('missing-id', { text: '' }) as invalid input, as for a memory that exists", async () => {
+        const store = open();
+        const missing = await rejection(store.update('missing-id', { text: '' }));
+        expect(missing.retryable).toBe(false);
+        expect(missing.operation).toBe('update');
+        const [added] = await store.add({ facts: [{ text: 'Collects stamps' }] }, { scope: user });
+        expect((await rejection(store.update(added?.id ?? '', { text: '' }))).retryable).toBe(false);
+        expect((await store.get(added?.id ?? ''))?.text).toBe('Collects stamps');
+      });
+    });
+  }
+
+  if (parts.includes('large')) {
+    describe(`${name} in a large scope`, () => {
+      // Over 200 memories, a one-fact write asks SQLite per fact instead of reading the scope; over 2,000,
+      // a search narrows the scope through the FTS index instead of scoring it whole.
+      const bulk = (count: number, label: string) =>
+        Array.from({ length: count }, (_, index) => ({
+          text: `${label} ledger entry ${index} about ${madeUpWord(index, 'ka', 'o')} and ${madeUpWord(index * 7 + 11, 'ka', 'o')}`,
+        }));
+
+      it('recognises restatements through the indexes', async () => {
+        const store = open();
+        await store.add({ facts: bulk(300, 'Bulk') }, { scope: user });
+        const [added] = await store.add(
+          { facts: [{ text: 'Keeps the spare key under the blue flowerpot' }] },
+          { scope: user },
+        );
+        const [same] = await store.add(
+          { facts: [{ text: 'Keeps the spare key under the blue flowerpot' }] },
+          { scope: user },
+        );
+        expect(same).toMatchObject({ event: 'NONE', id: added?.id });
+        const [recased] = await store.add(
+          { facts: [{ text: 'keeps the SPARE key under the blue flowerpot' }] },
+          { scope: user },
+        );
+        expect(recased).toMatchObject({ event: 'UPDATE', id: added?.id });
+        const [reworded] = await store.add(
+          { facts: [{ text: 'Keeps spare key under blue flowerpot!' }] },
+          { scope: user },
+        );
+        expect(reworded).toMatchObject({ event: 'UPDATE', id: added?.id });
+        // No terms at all (stop words only): found by its hash among the scope's rows.
+        const [firstWords] = await store.add({ facts: [{ text: 'It is.' }] }, { scope: user });
+        const [sameWords] = await store.add({ facts: [{ text: 'it   is.' }] }, { scope: user });
+        expect(sameWords).toMatchObject({ event: 'UPDATE', id: firstWords?.id });
+        expect(await store.list({ scope: user, limit: 1000 })).toHaveLength(302);
+      });
+
+      it('never fails on hostile text where it reaches the FTS index: searches and restated facts', async () => {
+        const store = open();
+        await store.add({ facts: bulk(2100, 'Bulk') }, { scope: user });
+        const random = seeded(7);
+        const alphabet = [
+          '"',
+          "'",
+          '(',
+          ')',
+          '*',
+          '^',
+          ':',
+          '-',
+          '+',
+          '{',
+          '}',
+          'NEAR',
+          'OR',
+          'AND',
+          'NOT',
+          ' ',
+          'ledger',
+          '🎸',
+          '\u0000',
+          'é',
+          '寿司',
+          ',',
+        ];
+        const hostile = [
+          'NEAR("ledger" "entry", 3)',
+          'ledger* OR (entry',
+          '"unbalanced',
+          '{terms scope}: ledger',
+          ...Array.from({ length: 200 }, () =>
+            Array.from(
+              { length: 1 + Math.floor(random() * 12) },
+              () => alphabet[Math.floor(random() * alphabet.length)],
+            ).join(''),
+          ),
+        ];
+        for (const query of hostile) {
+          expect(Array.isArray(await store.search(query, { scope: user })), query).toBe(true);
+        }
+        // Facts are user text too: in a large scope, restatements are looked up through the index.
+        for (const text of hostile.slice(0, 30)) {
+          if (text.trim() === '') continue;
+          const changes = await store.add({ facts: [{ text }] }, { scope: user });
+          expect(changes).toHaveLength(1);
+        }
+      });
+
+      it('searches a scope larger than the scan limit through the FTS index, filters included', async () => {
+        const store = open();
+        await store.add({ facts: bulk(2100, 'Bulk') }, { scope: user });
+        await store.add(
+          { facts: [{ text: 'The lighthouse keeper collects sea glass', type: 'profile' }] },
+          { scope: user },
+        );
+        await store.add({ facts: bulk(50, 'Other') }, { scope: { userId: 'user-2' } });
+        const [hit] = await store.search('sea glass lighthouse', { scope: user });
+        expect(hit?.text).toBe('The lighthouse keeper collects sea glass');
+        expect(hit?.score).toBeGreaterThan(0);
+        expect(hit?.score).toBeLessThanOrEqual(1);
+        const target = `ledger entry 1234 about ${madeUpWord(1234, 'ka', 'o')}`;
+        expect((await store.search(target, { scope: user }))[0]?.text).toMatch(/^Bulk ledger entry 1234 /);
+        expect(await store.search('sea glass lighthouse', { scope: user, types: ['event'] })).toEqual([]);
+        expect(await store.search(target, { scope: { userId: 'user-2' } })).not.toContainEqual(
+          expect.objectContaining({ text: expect.stringMatching(/^Bulk/) }),
+        );
+      });
+    });
+  }
+
   if (parts.includes('search')) {
     describe(`${name} search`, () => {
       it('ranks the better match first, with scores between 0 and 1 and a working threshold', async () => {
@@ -624,56 +727,6 @@ export function describeStoreBehaviour(
         await store.add({ facts: [{ text: '私は毎朝コーヒーを飲みます' }] }, { scope: user });
         const [hit] = await store.search('コーヒー', { scope: user });
         expect(hit?.text).toBe('私は毎朝コーヒーを飲みます');
-      });
-    });
-  }
-
-  if (parts.includes('embedder')) {
-    describe(`${name} with an embedder`, () => {
-      it('finds a memory by meaning when no word is shared, fusing word and vector scores', async () => {
-        const calls: string[][] = [];
-        const store = open({ embedder: topicEmbedder(calls) });
-        await store.add(
-          { facts: [{ text: 'Prefers Celsius', type: 'preference' }, { text: 'Has a cat named Miso' }] },
-          { scope: user },
-        );
-        expect(calls).toEqual([['Prefers Celsius', 'Has a cat named Miso']]);
-        const hits = await store.search('What is the weather like?', { scope: user });
-        expect(hits[0]?.text).toBe('Prefers Celsius');
-        expect(hits[0]?.score).toBeGreaterThan(0.3);
-        expect(hits[0]?.score).toBeLessThanOrEqual(1);
-        // Word and meaning together beat meaning alone.
-        const both = await store.search('cat pet', { scope: user });
-        expect(both[0]?.text).toBe('Has a cat named Miso');
-      });
-
-      it('treats a fact with the same meaning as a restatement', async () => {
-        const store = open({ embedder: topicEmbedder(), vectorDuplicateThreshold: 0.99 });
-        const [first] = await store.add({ facts: [{ text: 'Likes warm weather' }] }, { scope: user });
-        const [second] = await store.add({ facts: [{ text: 'Enjoys cold temperature' }] }, { scope: user });
-        expect(second).toMatchObject({ event: 'UPDATE', id: first?.id });
-      });
-
-      it('stores nothing when the embedder fails on add, but still searches by words when it fails on search', async () => {
-        let failing = true;
-        const flaky: Embedder = async (texts) => {
-          if (failing) throw new Error('embedding service down');
-          return topicEmbedder()(texts);
-        };
-        const store = open({ embedder: flaky });
-        const error = await rejection(store.add({ facts: [{ text: 'Prefers Celsius' }] }, { scope: user }));
-        expect(error.retryable).toBe(true);
-        expect(await store.list({ scope: user })).toEqual([]);
-        failing = false;
-        await store.add({ facts: [{ text: 'Prefers Celsius' }] }, { scope: user });
-        failing = true;
-        expect((await store.search('celsius', { scope: user }))[0]?.text).toBe('Prefers Celsius');
-      });
-
-      it('rejects an embedder that answers the wrong number of vectors', async () => {
-        const store = open({ embedder: async () => [[1, 2]] });
-        const error = await rejection(store.add({ facts: [{ text: 'One' }, { text: 'Two' }] }, { scope: user }));
-        expect(error.message).toMatch(/embedder failed/);
       });
     });
   }

@@ -9,8 +9,8 @@
 
 import { createReadStream, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ImportLineError, parseJsonLine, readLines } from '../../stores/kernel/jsonl.js';
 import type { ImportResult } from '../../stores/local/index.js';
-import { ImportLineError, parseJsonLine, readLines } from '../../stores/local/jsonl.js';
 import { CliError, exitCodes } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { completeLine } from '../import-line-defaults.js';

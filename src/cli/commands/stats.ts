@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Scope } from '../../core/types.js';
-import { readLines } from '../../stores/local/jsonl.js';
+import { readLines } from '../../stores/kernel/jsonl.js';
 import type { CliIo } from '../cli-io.js';
 import { type DatabaseFlags, withStore } from '../open-store.js';
 import { countOf, createOutput, formatDate } from '../output.js';

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { InvalidOptionsError } from '../../core/errors.js';
 import { parseScope } from '../../core/scope.js';
 import type { HistoryEntry, Memory, MemoryHit, MemoryStore, Scope } from '../../core/types.js';
-import type { JsonlSource } from '../../stores/local/jsonl.js';
+import type { JsonlSource } from '../../stores/kernel/jsonl.js';
 import { memoryJson } from '../output.js';
 import { inspectPage } from './inspect-page.js';
 import { indexScopes } from './scope-index.js';

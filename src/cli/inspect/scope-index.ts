@@ -7,7 +7,7 @@
  */
 
 import type { Scope } from '../../core/types.js';
-import { type JsonlSource, readLines } from '../../stores/local/jsonl.js';
+import { type JsonlSource, readLines } from '../../stores/kernel/jsonl.js';
 
 /** One exact scope (every id a memory carries) and how many memories carry it. */
 export interface ScopeCount {

@@ -1,11 +1,7 @@
 /**
- * Writing facts: a fact that restates a memory of the same scope and type updates that memory
- * (and its history) instead of piling up a duplicate.
- *
- * A restatement is found in three ways, cheapest first: the same normalised text (its hash); nearly
- * the same words (`restatementOverlap` of `terms()` at or above `duplicateThreshold`, the measure
- * the in-memory store uses: one text's terms must all be in the other, so a swapped word is a new
- * fact); with an embedder, nearly the same meaning (cosine at or above `vectorDuplicateThreshold`).
+ * Writing facts to SQLite: a fact that restates a memory of the same scope and type updates that
+ * memory (and its history) instead of piling up a duplicate, by the kernel's rules
+ * (`../kernel/restatements.ts`: the same text, the same words, the same meaning).
  *
  * For the comparison, the memories of the scope and type are read once per `add` into an index in
  * memory (terms to memories), unless the scope is large and the write small: then each fact asks
@@ -14,38 +10,23 @@
  * @module
  */
 
-import { createHash, randomUUID } from 'node:crypto';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
-import { restatementOverlap, terms } from '../../text/text-terms.js';
+import { type MemoryRow, scopeColumns } from '../kernel/memory-rows.js';
+import {
+  type AddSettings,
+  addedChange,
+  type PreparedFact,
+  restatedChange,
+  timeOrderedId,
+} from '../kernel/new-facts.js';
+import { bestOverlap, bestSimilarity, probeCount, RestatementIndex, restatement } from '../kernel/restatements.js';
 import type { Connection } from './connection.js';
-import { bytesToVector, cosine } from './embeddings.js';
 import { sameScopeAndTypeCondition } from './filters.js';
 import { ftsToken, matchExpression } from './fts-query.js';
 import { recordHistory } from './history.js';
 import { indexTerms, reindexTerms, storeVector } from './index-entries.js';
-import { joinTerms, type MemoryRow, memoryColumns, scopeColumns, splitTerms } from './rows.js';
-
-/** A fact ready to write: checked, trimmed, its terms and hash computed outside the transaction. */
-export interface PreparedFact {
-  text: string;
-  type: MemoryType | undefined;
-  /** JSON of the metadata (the write's, overridden by the fact's own). */
-  metadata: string;
-  expiresAt: number | undefined;
-  /** When the fact was said (`FactInput.createdAt`), if not now. */
-  saidAt: number | undefined;
-  terms: string[];
-  contentHash: string;
-  vector?: Float32Array | undefined;
-}
-
-/** How restatements are recognised and changes recorded. */
-export interface AddSettings {
-  duplicateThreshold: number;
-  vectorDuplicateThreshold: number;
-  actor: string;
-  reason: string | undefined;
-}
+import { joinTerms, memoryColumns, splitTerms } from './rows.js';
+import { bytesToVector } from './vector-bytes.js';
 
 // Reading a scope's memories costs about 2 µs each; asking SQLite costs about 200 µs per fact. A
 // scope is read into memory when that is cheaper, up to this many memories.
@@ -55,23 +36,6 @@ const loadedMemoriesPerFact = 100;
 const nearDuplicateCandidates = 50;
 // Terms a memory with the same text must all hold: enough to narrow the FTS lookup to a few rows.
 const exactProbeTerms = 8;
-
-/** Computes what a fact's write needs, outside the transaction (it is the slow part). */
-export function prepareFact(fact: {
-  text: string;
-  type: MemoryType | undefined;
-  metadata: string;
-  expiresAt: number | undefined;
-  saidAt: number | undefined;
-}): PreparedFact {
-  return { ...fact, terms: terms(fact.text), contentHash: contentHash(fact.text) };
-}
-
-/** The hash of a text with case, width and spacing normalised away. */
-export function contentHash(text: string): string {
-  const normalised = text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
-  return createHash('sha256').update(normalised).digest('hex').slice(0, 16);
-}
 
 /** Writes the facts; call inside a write transaction. Returns one change per fact, in order. */
 export function addFacts(
@@ -125,13 +89,6 @@ interface ScopeMemories {
   forget(seq: number): void;
 }
 
-interface LoadedMemories {
-  byHash: Map<string, number>;
-  hashOf: Map<number, string>;
-  terms: Map<number, string[]>;
-  postings: Map<string, Set<number>>;
-}
-
 function scopeMemories(
   connection: Connection,
   scope: Scope,
@@ -149,53 +106,26 @@ function scopeMemories(
       .statement(`SELECT count(*) FROM (SELECT 1 FROM memories AS m WHERE ${same.sql} LIMIT ?)`)
       .pluck()
       .get(...same.params, limit + 1) as number) <= limit;
-  const rows = fits
-    ? (connection
-        .statement(`SELECT m.seq AS seq, m.terms AS terms, m.content_hash AS hash FROM memories AS m WHERE ${same.sql}`)
-        .all(...same.params) as Array<{ seq: number; terms: string; hash: string | null }>)
-    : [];
   // Undefined when the scope is too large to read for this write: SQLite is asked per fact.
-  const loaded: LoadedMemories | undefined = fits
-    ? { byHash: new Map(), hashOf: new Map(), terms: new Map(), postings: new Map() }
-    : undefined;
+  let loaded: RestatementIndex<number> | undefined;
+  if (fits) {
+    loaded = new RestatementIndex();
+    const rows = connection
+      .statement(`SELECT m.seq AS seq, m.terms AS terms, m.content_hash AS hash FROM memories AS m WHERE ${same.sql}`)
+      .all(...same.params) as Array<{ seq: number; terms: string; hash: string | null }>;
+    for (const row of rows) loaded.add(row.seq, row.hash, splitTerms(row.terms));
+  }
   let vectors: Map<number, Float32Array> | undefined;
 
-  function add(target: LoadedMemories, seq: number, hash: string | null, memoryTerms: string[]): void {
-    if (hash !== null) {
-      target.byHash.set(hash, seq);
-      target.hashOf.set(seq, hash);
-    }
-    target.terms.set(seq, memoryTerms);
-    for (const term of memoryTerms) {
-      let seqs = target.postings.get(term);
-      if (!seqs) {
-        seqs = new Set();
-        target.postings.set(term, seqs);
-      }
-      seqs.add(seq);
-    }
-  }
-  if (loaded) for (const row of rows) add(loaded, row.seq, row.hash, splitTerms(row.terms));
-
-  /** Memories holding at least one of the probe terms, with their terms. */
-  function candidates(distinct: string[], probeCount: number): Map<number, string[]> {
+  /** Memories holding at least one of the probe terms, through the FTS index, with their terms. */
+  function indexedCandidates(factTerms: string[], threshold: number): Map<number, string[]> {
     const found = new Map<number, string[]>();
-    if (loaded) {
-      const { postings, terms: termsBySeq } = loaded;
-      // The rarest terms of the scope: the fewest candidates to compare.
-      const probes = [...distinct]
-        .sort((x, y) => (postings.get(x)?.size ?? 0) - (postings.get(y)?.size ?? 0))
-        .slice(0, probeCount);
-      for (const probe of probes) {
-        for (const seq of postings.get(probe) ?? []) found.set(seq, termsBySeq.get(seq) ?? []);
-      }
-      return found;
-    }
+    const distinct = [...new Set(factTerms)];
     // Without scope statistics, the longest terms stand in for the rarest.
     const probes = distinct
       .filter((term) => ftsToken(term) !== '')
       .sort((x, y) => y.length - x.length)
-      .slice(0, probeCount);
+      .slice(0, probeCount(distinct.length, threshold));
     const expression = matchExpression(scope, probes);
     if (!expression) return found;
     const rows = connection
@@ -219,7 +149,7 @@ function scopeMemories(
 
   return {
     sameText(fact) {
-      if (loaded) return loaded.byHash.get(fact.contentHash);
+      if (loaded) return loaded.sameText(fact.contentHash);
       // No index on the hash (a random key would slow every insert): the same text has the same
       // terms, so the FTS index finds it; a text without terms is looked for in the scope's rows.
       const probes = [...new Set(fact.terms)].sort((x, y) => y.length - x.length).slice(0, exactProbeTerms);
@@ -240,44 +170,24 @@ function scopeMemories(
     },
 
     sameWords(fact, threshold) {
-      // Two texts made only of stop words would overlap completely without saying the same thing.
-      const distinct = [...new Set(fact.terms)];
-      if (distinct.length === 0) return undefined;
-      // An overlap of `threshold` needs at least ceil(threshold * n) of the fact's n terms in
-      // common, so a match holds at least one of any (n - that + 1) of them: those are the probes.
-      const probeCount = Math.max(1, distinct.length - Math.ceil(threshold * distinct.length - 1e-9) + 1);
-      let best: { seq: number; overlap: number } | undefined;
-      for (const [seq, candidateTerms] of candidates(distinct, probeCount)) {
-        if (candidateTerms.length === 0) continue;
-        const overlap = restatementOverlap(fact.terms, candidateTerms);
-        if (overlap >= threshold && overlap > (best?.overlap ?? 0)) best = { seq, overlap };
-      }
-      return best?.seq;
+      if (loaded) return loaded.sameWords(fact.terms, threshold);
+      if (fact.terms.length === 0) return undefined;
+      return bestOverlap(fact.terms, indexedCandidates(fact.terms, threshold), threshold);
     },
 
     sameMeaning(fact, threshold) {
       if (!fact.vector) return undefined;
       vectors ??= loadVectors();
-      let best: { seq: number; similarity: number } | undefined;
-      for (const [seq, vector] of vectors) {
-        const similarity = cosine(fact.vector, vector);
-        if (similarity >= threshold && similarity > (best?.similarity ?? -1)) best = { seq, similarity };
-      }
-      return best?.seq;
+      return bestSimilarity(fact.vector, vectors, threshold);
     },
 
     remember(seq, fact) {
-      if (loaded) add(loaded, seq, fact.contentHash, fact.terms);
+      loaded?.add(seq, fact.contentHash, fact.terms);
       if (fact.vector) vectors?.set(seq, fact.vector);
     },
 
     forget(seq) {
-      if (!loaded) return;
-      for (const term of loaded.terms.get(seq) ?? []) loaded.postings.get(term)?.delete(seq);
-      loaded.terms.delete(seq);
-      const hash = loaded.hashOf.get(seq);
-      if (hash !== undefined && loaded.byHash.get(hash) === seq) loaded.byHash.delete(hash);
-      loaded.hashOf.delete(seq);
+      loaded?.forget(seq);
     },
   };
 }
@@ -301,7 +211,7 @@ function insert(
       joinTerms(fact.terms),
       fact.type ?? null,
       ...scopeColumns(scope),
-      fact.metadata,
+      JSON.stringify(fact.metadata),
       fact.contentHash,
       fact.saidAt ?? now,
       fact.saidAt ?? now,
@@ -310,15 +220,9 @@ function insert(
   const seq = Number(result.lastInsertRowid);
   indexTerms(connection, seq, fact.terms, scope);
   if (fact.vector) storeVector(connection, seq, fact.vector);
-  recordHistory(connection, {
-    memoryId: id,
-    event: 'ADD',
-    newText: fact.text,
-    reason: settings.reason,
-    actor: settings.actor,
-    at: now,
-  });
-  return { change: { event: 'ADD', id, text: fact.text }, seq };
+  const { change, record } = addedChange(id, fact.text, settings, now);
+  recordHistory(connection, record);
+  return { change, seq };
 }
 
 function restate(
@@ -329,7 +233,7 @@ function restate(
   settings: AddSettings,
   now: number,
 ): MemoryChange {
-  const metadata = JSON.stringify({ ...JSON.parse(existing.metadata), ...JSON.parse(fact.metadata) });
+  const { metadata, saidAgain } = restatement({ text: existing.text, metadata: JSON.parse(existing.metadata) }, fact);
   const expiresAt = fact.expiresAt ?? existing.expires_at;
   // A back-filled restatement said before the last update must not make the memory look older.
   const updatedAt = Math.max(existing.updated_at, fact.saidAt ?? now);
@@ -337,23 +241,20 @@ function restate(
     .statement(
       'UPDATE memories SET text = ?, terms = ?, metadata = ?, content_hash = ?, updated_at = ?, expires_at = ? WHERE seq = ?',
     )
-    .run(fact.text, joinTerms(fact.terms), metadata, fact.contentHash, updatedAt, expiresAt, existing.seq);
+    .run(
+      fact.text,
+      joinTerms(fact.terms),
+      JSON.stringify(metadata),
+      fact.contentHash,
+      updatedAt,
+      expiresAt,
+      existing.seq,
+    );
   if (fact.vector) storeVector(connection, existing.seq, fact.vector);
-  if (existing.text === fact.text && existing.metadata === metadata) {
-    // Said again, word for word: nothing to record, but it is fresh again (recency, expiry).
-    return { event: 'NONE', id: existing.id, text: fact.text };
-  }
   if (existing.text !== fact.text) reindexTerms(connection, existing.seq, fact.terms, scope);
-  recordHistory(connection, {
-    memoryId: existing.id,
-    event: 'UPDATE',
-    oldText: existing.text,
-    newText: fact.text,
-    reason: settings.reason,
-    actor: settings.actor,
-    at: now,
-  });
-  return { event: 'UPDATE', id: existing.id, text: fact.text, previousText: existing.text };
+  const { change, record } = restatedChange(existing, fact.text, saidAgain, settings, now);
+  if (record) recordHistory(connection, record);
+  return change;
 }
 
 /** How many memories the exact scope holds, of every type (kept by triggers in `scope_stats`). */
@@ -368,13 +269,4 @@ function scopeSize(connection: Connection, scope: Scope): number {
 
 function typeKey(type: MemoryType | undefined): string {
   return type === undefined ? '' : `:${type}`;
-}
-
-/**
- * A UUID in the version 7 layout (milliseconds first, then random): ids sort by creation, and new
- * rows land at the end of the id indexes instead of on random pages, which keeps writes fast.
- */
-export function timeOrderedId(): string {
-  const hex = Date.now().toString(16).padStart(12, '0') + randomUUID().replaceAll('-', '').slice(12);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -74,8 +74,8 @@ function nativeBuildError(error: unknown): CannotOpen {
   );
 }
 
-/** Loads better-sqlite3, opens `path` (creating its folder), and brings its schema up to date. */
-export async function openConnection(path: string, settings: ConnectionSettings): Promise<Connection> {
+/** better-sqlite3's constructor, loaded on first use, with an error that says how to fix a missing build. */
+async function loadDriver(): Promise<typeof BetterSqlite3> {
   // Loaded here, not at import, so that importing with-memory never loads the native module.
   const { default: Database } = await import('better-sqlite3').catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException | null)?.code;
@@ -85,6 +85,15 @@ export async function openConnection(path: string, settings: ConnectionSettings)
       { cause: error },
     );
   });
+  return Database;
+}
+
+/** Opens the file (creating its folder), checks it is ours, applies the pragmas and migrates. */
+async function openFile(
+  Database: typeof BetterSqlite3,
+  path: string,
+  settings: ConnectionSettings,
+): Promise<BetterSqlite3.Database> {
   const inMemory = path === ':memory:';
   if (!inMemory) {
     try {
@@ -121,7 +130,14 @@ export async function openConnection(path: string, settings: ConnectionSettings)
     db.close();
     throw error;
   }
+  return db;
+}
 
+/** Loads better-sqlite3, opens `path` (creating its folder), and brings its schema up to date. */
+export async function openConnection(path: string, settings: ConnectionSettings): Promise<Connection> {
+  const inMemory = path === ':memory:';
+  const db = await openFile(await loadDriver(), path, settings);
+  const retrying = <T>(work: () => T) => retryWhileBusy(work, settings.busyTimeoutMs);
   const statements = new Map<string, BetterSqlite3.Statement>();
   let queued: QueuedWrite[] | undefined;
   // One transaction function for every read and write: better-sqlite3 builds five wrappers for each

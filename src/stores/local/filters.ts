@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { MemoryType, MetadataFilter, MetadataValue, Scope } from '../../core/types.js';
-import { scopeColumns } from './rows.js';
+import type { MemoryType, MetadataValue, Scope } from '../../core/types.js';
+import { scopeColumns } from '../kernel/memory-rows.js';
+import type { VisibleFilter } from '../kernel/search-request.js';
 
 /** A WHERE fragment and its parameters, in order. */
 export interface Condition {
@@ -14,14 +15,6 @@ export interface Condition {
   params: unknown[];
   /** The `memories` index of the scope column the condition looks rows up by (scope plus rowid). */
   index?: string;
-}
-
-/** What a read filters on. */
-export interface VisibleFilter {
-  scope: Scope;
-  types?: MemoryType[] | undefined;
-  filters?: MetadataFilter | undefined;
-  now: number;
 }
 
 const scopeColumnNames = ['user_id', 'agent_id', 'run_id', 'app_id'] as const;

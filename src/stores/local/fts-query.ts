@@ -12,13 +12,6 @@
 
 import { createHash } from 'node:crypto';
 import type { Scope } from '../../core/types.js';
-import { searchTerms } from '../../text/text-terms.js';
-
-/**
- * Most distinct terms a query uses. A 100 KB query would otherwise become an OR of thousands of
- * terms; the first 64 distinct ones say what it is about.
- */
-export const maxQueryTerms = 64;
 
 const scopeFields = [
   ['userId', 'u'],
@@ -67,20 +60,6 @@ function idHash(value: string): string {
     recentHashes.set(value, hash);
   }
   return hash;
-}
-
-/**
- * Distinct query terms (`searchTerms()`: without the words that only make it a question), at most
- * `maxQueryTerms`, in the order they first appear.
- */
-export function queryTerms(query: string): string[] {
-  const distinct = new Set<string>();
-  for (const term of searchTerms(query)) {
-    if (ftsToken(term) === '') continue;
-    distinct.add(term);
-    if (distinct.size >= maxQueryTerms) break;
-  }
-  return [...distinct];
 }
 
 /**

@@ -9,36 +9,8 @@
  * @module
  */
 
-import type { HistoryEntry } from '../../core/types.js';
+import { type HistoryRecord, type HistoryRow, historyEntry, type LocalHistoryEntry } from '../kernel/history.js';
 import type { Connection } from './connection.js';
-
-/** A history entry of the local store, which also records who made the change. */
-export interface LocalHistoryEntry extends HistoryEntry {
-  /** Who made the change: the store's `actor` option, or `import`. */
-  actor?: string;
-}
-
-/** One change to record. */
-export interface HistoryRecord {
-  memoryId: string;
-  event: HistoryEntry['event'];
-  oldText?: string | undefined;
-  newText?: string | undefined;
-  reason?: string | undefined;
-  actor: string;
-  at: number;
-}
-
-interface HistoryRow {
-  seq: number;
-  memory_id: string;
-  event: HistoryEntry['event'];
-  old_text: string | null;
-  new_text: string | null;
-  reason: string | null;
-  actor: string | null;
-  created_at: number;
-}
 
 /** Appends an entry; call inside the write transaction of the change itself. */
 export function recordHistory(connection: Connection, record: HistoryRecord): void {
@@ -68,20 +40,9 @@ export function readHistory(connection: Connection, memoryId: string): LocalHist
   const current = connection.statement('SELECT text, deleted_at FROM memories WHERE id = ?').get(memoryId) as
     | { text: string; deleted_at: number | null }
     | undefined;
-  return rows.map((row, index) => {
-    const entry: LocalHistoryEntry = {
-      id: String(row.seq),
-      memoryId: row.memory_id,
-      event: row.event,
-      createdAt: new Date(row.created_at),
-    };
-    const newText = row.event === 'ADD' ? impliedAddText(rows[index + 1], current) : (row.new_text ?? undefined);
-    if (row.old_text !== null) entry.oldText = row.old_text;
-    if (newText !== undefined) entry.newText = newText;
-    if (row.reason !== null) entry.reason = row.reason;
-    if (row.actor !== null) entry.actor = row.actor;
-    return entry;
-  });
+  return rows.map((row, index) =>
+    historyEntry(row, row.event === 'ADD' ? impliedAddText(rows[index + 1], current) : (row.new_text ?? undefined)),
+  );
 }
 
 /**

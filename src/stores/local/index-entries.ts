@@ -7,8 +7,8 @@
 
 import type { Scope } from '../../core/types.js';
 import type { Connection } from './connection.js';
-import { vectorToBytes } from './embeddings.js';
 import { indexedTerms, scopeTokens } from './fts-query.js';
+import { vectorToBytes } from './vector-bytes.js';
 
 /** Indexes a memory's terms under its scope. */
 export function indexTerms(connection: Connection, seq: number, textTerms: string[], scope: Scope): void {

@@ -5,14 +5,9 @@
  * @module
  */
 
+export type { Embedder } from '../kernel/embeddings.js';
+export type { ExportOptions, ImportResult } from '../kernel/export-import.js';
+export type { LocalHistoryEntry } from '../kernel/history.js';
+export type { JsonlSource } from '../kernel/jsonl.js';
 export { type OpenAIEmbedderOptions, openaiEmbedder } from '../openai-embedder.js';
-export type { Embedder } from './embeddings.js';
-export type { LocalHistoryEntry } from './history.js';
-export type { JsonlSource } from './jsonl.js';
-export {
-  type ExportOptions,
-  type ImportResult,
-  type LocalStore,
-  type LocalStoreOptions,
-  localStore,
-} from './local-store.js';
+export { type LocalStore, type LocalStoreOptions, localStore } from './local-store.js';

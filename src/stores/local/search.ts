@@ -15,12 +15,10 @@
  * @module
  */
 
-import type { MemoryType, MetadataFilter, Scope, ScoreParts } from '../../core/types.js';
+import type { Scope, ScoreParts } from '../../core/types.js';
 import { asksForTime } from '../contextual-ranking.js';
-import type { Connection } from './connection.js';
-import { bytesToVector, cosine } from './embeddings.js';
-import { type Condition, scopeCondition, visibleCondition } from './filters.js';
-import { ftsToken, matchExpression } from './fts-query.js';
+import { cosine } from '../kernel/embeddings.js';
+import type { MemoryRow } from '../kernel/memory-rows.js';
 import {
   estimatedFrequency,
   type MemoryContext,
@@ -28,20 +26,13 @@ import {
   type RankCandidate,
   rankCandidates,
   rankingSettings,
-} from './ranking.js';
-import { type MemoryRow, memoryColumns, splitTerms } from './rows.js';
-
-/** A search, once its query has been turned into terms (and a vector). */
-export interface SearchRequest {
-  scope: Scope;
-  types?: MemoryType[] | undefined;
-  filters?: MetadataFilter | undefined;
-  queryTerms: string[];
-  queryVector?: Float32Array | undefined;
-  limit: number;
-  threshold: number;
-  now: number;
-}
+} from '../kernel/ranking.js';
+import type { SearchRequest } from '../kernel/search-request.js';
+import type { Connection } from './connection.js';
+import { type Condition, scopeCondition, visibleCondition } from './filters.js';
+import { ftsToken, matchExpression } from './fts-query.js';
+import { memoryColumns, splitTerms } from './rows.js';
+import { bytesToVector } from './vector-bytes.js';
 
 interface ScopeRow {
   seq: number;

@@ -1,7 +1,7 @@
 /**
  * Writing facts to PostgreSQL: a fact that restates a memory of the same scope and type updates it
- * (and its history) instead of piling up a duplicate, with the local store's rules
- * (`../local/add-facts.ts`): the same normalised text, `restatementOverlap` of the terms at or
+ * (and its history) instead of piling up a duplicate, with the kernel's rules
+ * (`../kernel/restatements.ts`): the same normalised text, `restatementOverlap` of the terms at or
  * above `duplicateThreshold`, or, with an embedder, cosine at or above `vectorDuplicateThreshold`.
  *
  * Many processes and machines write at once, so the check and the write of one `add` run in one
@@ -11,14 +11,14 @@
  * @module
  */
 
-import { isDeepStrictEqual } from 'node:util';
 import { scopeKey } from '../../core/scope.js';
 import type { MemoryChange, MemoryType, Scope } from '../../core/types.js';
-import { restatementOverlap } from '../../text/text-terms.js';
-import { type AddSettings, type PreparedFact, timeOrderedId } from '../local/add-facts.js';
-import { cosine } from '../local/embeddings.js';
-import type { MemoryRow } from '../local/rows.js';
+import type { HistoryRecord } from '../kernel/history.js';
+import type { MemoryRow } from '../kernel/memory-rows.js';
+import { type AddSettings, type PreparedFact, restatedChange, timeOrderedId } from '../kernel/new-facts.js';
+import { bestOverlap, bestSimilarity, probeCount, RestatementIndex, restatement } from '../kernel/restatements.js';
 import { parameters, sameScopeCondition, sameTypeCondition, timestamp } from './conditions.js';
+import { recordHistory } from './history.js';
 import type { Transaction } from './pool.js';
 import { memoryColumns } from './rows.js';
 import type { StoreTables } from './search.js';
@@ -108,29 +108,18 @@ function restatePending(
   now: number,
   updates: HistoryRecord[],
 ): MemoryChange {
-  const before = JSON.parse(memory.fact.metadata) as Record<string, unknown>;
-  const metadata = { ...before, ...(JSON.parse(fact.metadata) as Record<string, unknown>) };
-  const previousText = memory.fact.text;
+  const { metadata, saidAgain } = restatement(memory.fact, fact);
+  const previous = { id: memory.id, text: memory.fact.text };
   memory.fact = {
     ...fact,
-    metadata: JSON.stringify(metadata),
+    metadata,
     expiresAt: fact.expiresAt ?? memory.fact.expiresAt,
     vector: fact.vector ?? memory.fact.vector,
     saidAt: Math.max(memory.fact.saidAt, fact.saidAt),
   };
-  if (previousText === fact.text && isDeepStrictEqual(before, metadata)) {
-    return { event: 'NONE', id: memory.id, text: fact.text };
-  }
-  updates.push({
-    memoryId: memory.id,
-    event: 'UPDATE',
-    oldText: previousText,
-    newText: fact.text,
-    reason: settings.reason,
-    actor: settings.actor,
-    at: now,
-  });
-  return { event: 'UPDATE', id: memory.id, text: fact.text, previousText };
+  const { change, record } = restatedChange(previous, fact.text, saidAgain, settings, now);
+  if (record) updates.push(record);
+  return change;
 }
 
 /** Writes the batch's new memories and their ADD entries in one statement. */
@@ -150,7 +139,7 @@ async function insertPending(
     text: fact.text,
     terms: fact.terms,
     type: fact.type ?? null,
-    metadata: JSON.parse(fact.metadata) as unknown,
+    metadata: fact.metadata,
     content_hash: fact.contentHash,
     embedding: fact.vector ? Array.from(fact.vector) : null,
     created_at: timestamp(createdAt),
@@ -196,12 +185,6 @@ interface KnownMemories {
   forget(seq: number): void;
 }
 
-interface Loaded {
-  type: string | null;
-  hash: string | null;
-  terms: string[];
-}
-
 async function scopeMemories(
   tx: Transaction,
   tables: StoreTables,
@@ -240,74 +223,53 @@ async function scopeMemories(
     return loaded;
   };
 
-  const memories = new Map<number, Loaded>();
-  const byHash = new Map<string, number>();
-  const postings = new Map<string, Set<number>>();
-  const key = (type: MemoryType | null | undefined, value: string) =>
-    `${type ?? ''}\u0000${type == null ? 0 : 1}\u0000${value}`;
-  const add = (seq: number, memory: Loaded) => {
-    memories.set(seq, memory);
-    if (memory.hash !== null) byHash.set(key(memory.type, memory.hash), seq);
-    for (const term of memory.terms) {
-      const postingKey = key(memory.type, term);
-      let seqs = postings.get(postingKey);
-      if (!seqs) {
-        seqs = new Set();
-        postings.set(postingKey, seqs);
-      }
-      seqs.add(seq);
+  // One index per type: a restatement is of the same type, or both without one.
+  const indexes = new Map<string | null, RestatementIndex<number>>();
+  const typeOf = new Map<number, string | null>();
+  const indexOf = (type: MemoryType | null | undefined) => {
+    let index = indexes.get(type ?? null);
+    if (!index) {
+      index = new RestatementIndex();
+      indexes.set(type ?? null, index);
     }
+    return index;
   };
-  for (const row of rows) add(row.seq, { type: row.type, hash: row.hash, terms: row.terms });
+  const add = (seq: number, type: string | null, hash: string | null, memoryTerms: string[]) => {
+    typeOf.set(seq, type);
+    indexOf(type).add(seq, hash, memoryTerms);
+  };
+  for (const row of rows) add(row.seq, row.type, row.hash, row.terms);
 
   return {
     defersInserts: true,
     async sameText(fact) {
-      return byHash.get(key(fact.type, fact.contentHash));
+      return indexOf(fact.type).sameText(fact.contentHash);
     },
     async sameWords(fact, threshold) {
-      const distinct = [...new Set(fact.terms)];
-      if (distinct.length === 0) return undefined;
-      // The rarest terms of the scope: any match holds one of them (see the local store).
-      const probes = distinct
-        .sort((x, y) => (postings.get(key(fact.type, x))?.size ?? 0) - (postings.get(key(fact.type, y))?.size ?? 0))
-        .slice(0, probeCount(distinct.length, threshold));
-      let best: { seq: number; overlap: number } | undefined;
-      for (const probe of probes) {
-        for (const seq of postings.get(key(fact.type, probe)) ?? []) {
-          const memory = memories.get(seq);
-          if (!memory || memory.terms.length === 0) continue;
-          const overlap = restatementOverlap(fact.terms, memory.terms);
-          if (overlap >= threshold && overlap > (best?.overlap ?? 0)) best = { seq, overlap };
-        }
-      }
-      return best?.seq;
+      return indexOf(fact.type).sameWords(fact.terms, threshold);
     },
     async sameMeaning(fact, threshold) {
       if (!fact.vector) return undefined;
       stored ??= await loadVectors();
-      let best: { seq: number; similarity: number } | undefined;
-      for (const vectors of [stored, recent]) {
-        for (const [seq, memory] of vectors) {
-          if (memory.type !== (fact.type ?? null) || (vectors === stored && recent.has(seq))) continue;
-          const similarity = cosine(fact.vector, memory.vector);
-          if (similarity >= threshold && similarity > (best?.similarity ?? -1)) best = { seq, similarity };
+      const sameType = function* (): Generator<[number, Float32Array]> {
+        for (const vectors of [stored ?? new Map(), recent]) {
+          for (const [seq, memory] of vectors) {
+            if (memory.type !== (fact.type ?? null) || (vectors === stored && recent.has(seq))) continue;
+            yield [seq, memory.vector];
+          }
         }
-      }
-      return best?.seq;
+      };
+      return bestSimilarity(fact.vector, sameType(), threshold);
     },
     remember(seq, fact) {
-      add(seq, { type: fact.type ?? null, hash: fact.contentHash, terms: fact.terms });
+      add(seq, fact.type ?? null, fact.contentHash, fact.terms);
       if (fact.vector) recent.set(seq, { type: fact.type ?? null, vector: fact.vector });
     },
     forget(seq) {
       recent.delete(seq);
-      const memory = memories.get(seq);
-      if (!memory) return;
-      memories.delete(seq);
-      for (const term of memory.terms) postings.get(key(memory.type, term))?.delete(seq);
-      if (memory.hash !== null && byHash.get(key(memory.type, memory.hash)) === seq)
-        byHash.delete(key(memory.type, memory.hash));
+      if (!typeOf.has(seq)) return;
+      indexOf(typeOf.get(seq)).forget(seq);
+      typeOf.delete(seq);
     },
   };
 }
@@ -337,26 +299,17 @@ function askedPerFact(tx: Transaction, tables: StoreTables, scope: Scope, now: n
          ORDER BY m.seq DESC LIMIT ${nearDuplicateCandidates}`,
         params.values,
       );
-      let best: { seq: number; overlap: number } | undefined;
-      for (const row of rows) {
-        const overlap = restatementOverlap(fact.terms, row.terms);
-        if (overlap >= threshold && overlap > (best?.overlap ?? 0)) best = { seq: row.seq, overlap };
-      }
-      return best?.seq;
+      return bestOverlap(
+        fact.terms,
+        rows.map((row) => [row.seq, row.terms] as const),
+        threshold,
+      );
     },
     sameMeaning: (fact, threshold) => sameMeaning(tx, tables, scope, fact, threshold, now),
     // Facts written by this batch are rows of the transaction already: the statements see them.
     remember() {},
     forget() {},
   };
-}
-
-/**
- * An overlap of `threshold` needs at least ceil(threshold * n) of the fact's n terms in common, so
- * a match holds at least one of any (n - that + 1) of them: those are the probes.
- */
-function probeCount(distinctTerms: number, threshold: number): number {
-  return Math.max(1, distinctTerms - Math.ceil(threshold * distinctTerms - 1e-9) + 1);
 }
 
 async function sameMeaning(
@@ -402,7 +355,7 @@ async function insert(
          content_hash, embedding, created_at, updated_at, expires_at)
        VALUES (${value(id)}, ${value(fact.text)}, ${value(fact.terms)}::text[], ${value(fact.type ?? null)},
          ${value(scope.userId ?? null)}, ${value(scope.agentId ?? null)}, ${value(scope.runId ?? null)},
-         ${value(scope.appId ?? null)}, ${value(fact.metadata)}::jsonb, ${value(fact.contentHash)}, ${vector},
+         ${value(scope.appId ?? null)}, ${value(JSON.stringify(fact.metadata))}::jsonb, ${value(fact.contentHash)}, ${vector},
          ${said}, ${said}, ${expires})
        RETURNING seq, id, text
      ), entry AS (
@@ -425,8 +378,7 @@ async function restate(
   settings: AddSettings,
   now: number,
 ): Promise<MemoryChange> {
-  const before = JSON.parse(existing.metadata) as Record<string, unknown>;
-  const metadata = { ...before, ...(JSON.parse(fact.metadata) as Record<string, unknown>) };
+  const { metadata, saidAgain } = restatement({ text: existing.text, metadata: JSON.parse(existing.metadata) }, fact);
   const params = parameters();
   // Said again: fresh again (recency, expiry), unless it was said before the memory last changed.
   await tx.query(
@@ -438,45 +390,7 @@ async function restate(
      WHERE m.seq = ${params.add(existing.seq)}`,
     params.values,
   );
-  if (existing.text === fact.text && isDeepStrictEqual(before, metadata)) {
-    return { event: 'NONE', id: existing.id, text: fact.text };
-  }
-  await recordHistory(tx, tables, {
-    memoryId: existing.id,
-    event: 'UPDATE',
-    oldText: existing.text,
-    newText: fact.text,
-    reason: settings.reason,
-    actor: settings.actor,
-    at: now,
-  });
-  return { event: 'UPDATE', id: existing.id, text: fact.text, previousText: existing.text };
-}
-
-/** One history entry to append. */
-export interface HistoryRecord {
-  memoryId: string;
-  event: 'ADD' | 'UPDATE' | 'DELETE';
-  oldText?: string | undefined;
-  newText?: string | undefined;
-  reason?: string | undefined;
-  actor: string;
-  at: number;
-}
-
-/** Appends a history entry; call in the transaction of the change itself. */
-export async function recordHistory(tx: Transaction, tables: StoreTables, record: HistoryRecord): Promise<void> {
-  await tx.query(
-    `INSERT INTO ${tables.schema}.memory_history (memory_id, event, old_text, new_text, reason, actor, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)`,
-    [
-      record.memoryId,
-      record.event,
-      record.oldText ?? null,
-      record.newText ?? null,
-      record.reason ?? null,
-      record.actor,
-      timestamp(record.at),
-    ],
-  );
+  const { change, record } = restatedChange(existing, fact.text, saidAgain, settings, now);
+  if (record) await recordHistory(tx, tables, record);
+  return change;
 }

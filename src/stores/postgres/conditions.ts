@@ -6,8 +6,8 @@
  */
 
 import type { MemoryType, Scope } from '../../core/types.js';
-import type { VisibleFilter } from '../local/filters.js';
-import { scopeColumns } from '../local/rows.js';
+import { scopeColumns } from '../kernel/memory-rows.js';
+import type { VisibleFilter } from '../kernel/search-request.js';
 
 /** The parameters of one statement: `add` returns the placeholder (`$3`) of a new value. */
 export interface Parameters {

@@ -5,9 +5,9 @@
  * @module
  */
 
-export type { Embedder } from '../local/embeddings.js';
-export type { LocalHistoryEntry } from '../local/history.js';
-export type { JsonlSource } from '../local/jsonl.js';
-export type { ExportOptions, ImportResult } from '../local/local-store.js';
+export type { Embedder } from '../kernel/embeddings.js';
+export type { ExportOptions, ImportResult } from '../kernel/export-import.js';
+export type { LocalHistoryEntry } from '../kernel/history.js';
+export type { JsonlSource } from '../kernel/jsonl.js';
 export type { PostgresPool, Queryable } from './pool.js';
 export { type PostgresStore, type PostgresStoreOptions, postgresStore } from './postgres-store.js';

@@ -1,6 +1,6 @@
 /**
- * Memory rows as the PostgreSQL store selects them: in the shape of the local store's rows (times
- * in milliseconds, metadata as JSON text), so one `rowToMemory` serves both and every driver
+ * Memory rows as the PostgreSQL store selects them: in the shape of the kernel's `MemoryRow` (times
+ * in milliseconds, metadata as JSON text), so one `rowToMemory` serves both SQL stores and every driver
  * (node-postgres, PGlite) returns the same plain values.
  *
  * @module
@@ -11,7 +11,7 @@ export function milliseconds(column: string): string {
   return `(extract(epoch FROM m.${column}) * 1000)::float8`;
 }
 
-/** The columns of a `MemoryRow` (see `../local/rows.ts`), for a table aliased `m`. */
+/** The columns of a `MemoryRow` (see `../kernel/memory-rows.ts`), for a table aliased `m`. */
 export const memoryColumns = [
   'm.seq::float8 AS seq',
   'm.id',

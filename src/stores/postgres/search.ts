@@ -1,6 +1,6 @@
 /**
  * Finding and ranking search candidates in PostgreSQL, with the local store's ranking
- * (`../local/ranking.ts`): the same terms, BM25, neighbours, vector fusion and recency.
+ * (`../kernel/ranking.ts`): the same terms, BM25, neighbours, vector fusion and recency.
  *
  * The scope's size and length come from `scope_stats`, kept by triggers. A scope of up to
  * `scanLimit` memories (most users) is read whole, in write order, in one statement found by the
@@ -17,6 +17,7 @@
 
 import type { MemoryHit } from '../../core/types.js';
 import { asksForTime } from '../contextual-ranking.js';
+import { type MemoryRow, rowToMemory } from '../kernel/memory-rows.js';
 import {
   estimatedFrequency,
   type MemoryContext,
@@ -25,9 +26,8 @@ import {
   type RankedCandidate,
   rankCandidates,
   rankingSettings,
-} from '../local/ranking.js';
-import { type MemoryRow, rowToMemory } from '../local/rows.js';
-import type { SearchRequest } from '../local/search.js';
+} from '../kernel/ranking.js';
+import type { SearchRequest } from '../kernel/search-request.js';
 import { type Parameters, parameters, scopeCondition, visibleCondition } from './conditions.js';
 import type { Database } from './pool.js';
 import { memoryColumns, milliseconds } from './rows.js';

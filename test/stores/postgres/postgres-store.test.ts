@@ -59,7 +59,7 @@ describeStoreBehaviour(
       track(postgresStore({ pool: lite.pool(), schema: lite.schema(), ...options })),
     openOther: () => track(postgresStore({ pool: lite.pool(), schema: lite.schema() })),
   },
-  ['embedder', 'search'],
+  ['embedder', 'restatements', 'search'],
 );
 
 it('PGlite with pgvector keeps vectors as pgvector', async () => {

@@ -14,7 +14,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { scopeKey, scopeSchema } from '../../core/scope.js';
 import type { Memory, Scope } from '../../core/types.js';
-import { memoryTypeSchema, metadataSchema } from '../kernel/store-input.js';
+import { memoryTypeSchema, metadataSchema } from './store-input.js';
 
 /** What an import reads: lines of text, or chunks of a file split anywhere (a `ReadStream`). */
 export type JsonlSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;

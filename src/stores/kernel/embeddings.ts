@@ -1,6 +1,6 @@
 /**
- * Embedding vectors of the local store: calling the user's embedder safely, and packing vectors
- * into the bytes SQLite keeps.
+ * Embedding vectors of every store: calling the user's embedder safely, checking what it answers,
+ * and comparing vectors.
  *
  * @module
  */
@@ -38,18 +38,6 @@ export async function embedTexts(embedder: Embedder, texts: string[]): Promise<F
       throw new Error(`The embedder's vector ${index} holds a value that is not a finite number.`);
     return normalise(packed);
   });
-}
-
-/** The bytes of a vector, for a BLOB column. */
-export function vectorToBytes(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-/** A vector read back from a BLOB column; copies, because SQLite's buffer may not be 4-byte aligned. */
-export function bytesToVector(bytes: Uint8Array): Float32Array {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer, 0, Math.floor(bytes.byteLength / 4));
 }
 
 /**
