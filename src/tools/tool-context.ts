@@ -9,9 +9,8 @@
 import { MemoryError } from '../core/errors.js';
 import { type ErrorContext, type ResolvedOptions, resolveOptions, type WithMemoryOptions } from '../core/options.js';
 import { resolveScope } from '../core/pipeline.js';
-import { redactSensitive } from '../core/redact.js';
 import type { MemoryStore, Scope } from '../core/types.js';
-import { defaultStore } from '../with-memory.js';
+import { builtIns } from '../with-memory.js';
 
 /** The scopes of one tool call: its own, and the shared one when the options give `shared`. */
 export interface ToolScopes {
@@ -45,10 +44,10 @@ const warned = new Set<string>();
 
 /** Validates the options once (throws `InvalidOptionsError` naming the path) and resolves them. */
 export function resolveToolContext(options: WithMemoryOptions): ToolContext {
-  const resolved = resolveOptions(options);
+  const resolved = resolveOptions(options, builtIns);
   const { onError, search } = resolved;
   const context: ToolContext = {
-    store: resolved.store ?? defaultStore(),
+    store: resolved.store,
     async scopes(named) {
       try {
         const [scope, shared] = await Promise.all([
@@ -69,7 +68,7 @@ export function resolveToolContext(options: WithMemoryOptions): ToolContext {
     },
     mode: resolved.mode,
     search,
-    redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? (text) => text : resolved.redact,
+    redact: resolved.redact ?? ((text) => text),
     ttl: resolved.ttl,
     now: resolved.now,
     shouldWrite: resolved.shouldWrite,
