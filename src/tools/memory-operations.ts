@@ -8,10 +8,11 @@
  */
 
 import { z } from 'zod';
-import { route, sameScope, uniqueById } from '../core/pipeline.js';
-import { scopeMatches } from '../core/scope.js';
+import { sameScope, scopeMatches } from '../core/scope.js';
 import { withStoreDeadline } from '../core/store-deadline.js';
 import { checkHits, checkMemories } from '../core/store-results.js';
+import { uniqueById } from '../core/turn-search.js';
+import { route } from '../core/turn-write.js';
 import type { FactInput, Memory, MemoryChange, MemoryOperation, Scope } from '../core/types.js';
 import { toStoreError } from '../core/writeback.js';
 import { escapeMemoryText } from '../strategies/prompt/system-prompt-builder.js';

@@ -8,7 +8,7 @@
 
 import { MemoryError } from '../core/errors.js';
 import { type ErrorContext, type ResolvedOptions, resolveOptions, type WithMemoryOptions } from '../core/options.js';
-import { resolveScope } from '../core/pipeline.js';
+import { resolveScope } from '../core/turn-scope.js';
 import type { MemoryStore, Scope } from '../core/types.js';
 import { builtIns } from '../with-memory.js';
 
