@@ -23,8 +23,14 @@ export interface Reporter {
 // One warning per kind of error and stage for the process: a broken store must not flood the log.
 const warned = new Set<string>();
 
-/** The reporter of a pipeline with these hooks. */
-export function createReporter({ onError, debug }: Pick<ResolvedOptions, 'onError' | 'debug'>): Reporter {
+/**
+ * The reporter of a pipeline (`'call'`) or of a set of memory tools (`'tool'`) with these hooks;
+ * without `onError`, the console warning says which one met the error.
+ */
+export function createReporter(
+  { onError, debug }: Pick<ResolvedOptions, 'onError' | 'debug'>,
+  source: 'call' | 'tool' = 'call',
+): Reporter {
   return {
     report(error, context) {
       recordTracedError(error);
@@ -35,11 +41,13 @@ export function createReporter({ onError, debug }: Pick<ResolvedOptions, 'onErro
         observe(() => onError(memoryError, context));
         return;
       }
-      const kind = `${memoryError.name}:${context.stage}`;
+      const kind = `${memoryError.name}:${source === 'tool' ? 'tool-' : ''}${context.stage}`;
       if (warned.has(kind)) return;
       warned.add(kind);
       console.warn(
-        `[with-memory] ${context.stage} failed (${memoryError.name}): ${memoryError.message} — the call went on; pass onError to see every memory error.`,
+        source === 'tool'
+          ? `[with-memory] a memory tool's ${context.stage} failed (${memoryError.name}): ${memoryError.message} — the model was told; pass onError to see every memory error.`
+          : `[with-memory] ${context.stage} failed (${memoryError.name}): ${memoryError.message} — the call went on; pass onError to see every memory error.`,
       );
     },
     notify(hook, event) {
