@@ -43,10 +43,13 @@ async function seeded() {
 
 function setup(store: MemoryStore, options: Partial<WithMemoryOptions> = {}) {
   const errors: Array<{ error: MemoryError; context: ErrorContext }> = [];
-  const settings = resolveOptions(
-    { scope: ana, store, onError: (error, context) => errors.push({ error, context }), ...options },
-    builtIns,
-  );
+  const withHooks: WithMemoryOptions = {
+    scope: ana,
+    store,
+    onError: (error, context) => errors.push({ error, context }),
+    ...options,
+  };
+  const settings = resolveOptions(withHooks, builtIns);
   return { settings, errors, reporter: createReporter(settings) };
 }
 

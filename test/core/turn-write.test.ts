@@ -23,10 +23,13 @@ function answering(...operations: unknown[]): Extractor {
 function setup(options: Partial<WithMemoryOptions> = {}) {
   const store = inMemoryStore();
   const errors: Array<{ error: MemoryError; context: ErrorContext }> = [];
-  const settings = resolveOptions(
-    { scope: ana, store, onError: (error, context) => errors.push({ error, context }), ...options },
-    builtIns,
-  );
+  const withHooks: WithMemoryOptions = {
+    scope: ana,
+    store,
+    onError: (error, context) => errors.push({ error, context }),
+    ...options,
+  };
+  const settings = resolveOptions(withHooks, builtIns);
   const stored = async (scope: Scope = ana) =>
     ((await store.list({ scope })) ?? []).map(({ text, type, createdAt }) => ({ text, type, createdAt }));
   return { store, settings, errors, reporter: createReporter(settings), stored };
