@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type MemoryError, StoreError } from '../../src/core/errors.js';
-import { type ErrorContext, resolveOptions, type WithMemoryOptions } from '../../src/core/options.js';
-import { createReporter } from '../../src/core/report.js';
+import { StoreError } from '../../src/core/errors.js';
+import type { WithMemoryOptions } from '../../src/core/options.js';
 import { createTracing } from '../../src/core/tracing.js';
 import { buildBlock, searchScope, searchTurn, searchWithShared } from '../../src/core/turn-search.js';
 import type { MemoryStore, Scope } from '../../src/core/types.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { builtIns } from '../../src/with-memory.js';
+import { resolvedSettings } from './fixtures/resolved-settings.js';
 
 const ana: Scope = { userId: 'ana', agentId: 'planner' };
 const anaShared: Scope = { userId: 'ana' };
@@ -42,15 +41,7 @@ async function seeded() {
 }
 
 function setup(store: MemoryStore, options: Partial<WithMemoryOptions> = {}) {
-  const errors: Array<{ error: MemoryError; context: ErrorContext }> = [];
-  const withHooks: WithMemoryOptions = {
-    scope: ana,
-    store,
-    onError: (error, context) => errors.push({ error, context }),
-    ...options,
-  };
-  const settings = resolveOptions(withHooks, builtIns);
-  return { settings, errors, reporter: createReporter(settings) };
+  return resolvedSettings({ scope: ana, store, ...options });
 }
 
 const untraced = (scope: Scope) => createTracing({ enabled: false }, 'test').turn(scope);

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ExtractionError, type MemoryError, StoreError } from '../../src/core/errors.js';
-import { type ErrorContext, resolveOptions, type WithMemoryOptions } from '../../src/core/options.js';
-import { createReporter } from '../../src/core/report.js';
+import { ExtractionError, StoreError } from '../../src/core/errors.js';
+import type { WithMemoryOptions } from '../../src/core/options.js';
 import { applyPolicies, route, writeTurn } from '../../src/core/turn-write.js';
 import type { Extractor, MemoryOperation, Scope, Turn } from '../../src/core/types.js';
 import { inMemoryStore } from '../../src/stores/in-memory.js';
-import { builtIns } from '../../src/with-memory.js';
+import { resolvedSettings } from './fixtures/resolved-settings.js';
 
 const ana: Scope = { userId: 'ana', agentId: 'planner' };
 const anaShared: Scope = { userId: 'ana' };
@@ -22,17 +21,9 @@ function answering(...operations: unknown[]): Extractor {
 
 function setup(options: Partial<WithMemoryOptions> = {}) {
   const store = inMemoryStore();
-  const errors: Array<{ error: MemoryError; context: ErrorContext }> = [];
-  const withHooks: WithMemoryOptions = {
-    scope: ana,
-    store,
-    onError: (error, context) => errors.push({ error, context }),
-    ...options,
-  };
-  const settings = resolveOptions(withHooks, builtIns);
   const stored = async (scope: Scope = ana) =>
     ((await store.list({ scope })) ?? []).map(({ text, type, createdAt }) => ({ text, type, createdAt }));
-  return { store, settings, errors, reporter: createReporter(settings), stored };
+  return { store, stored, ...resolvedSettings({ scope: ana, store, ...options }) };
 }
 
 describe('writeTurn: what a turn writes and reports', () => {
