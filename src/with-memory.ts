@@ -1,8 +1,6 @@
 import { InvalidOptionsError } from './core/errors.js';
-import { resolveOptions, type WithMemoryOptions } from './core/options.js';
+import { type BuiltIns, resolveOptions, type WithMemoryOptions } from './core/options.js';
 import { createPipeline, type MemoryPipeline } from './core/pipeline.js';
-import { redactSensitive } from './core/redact.js';
-import { markLookups } from './core/store-purpose.js';
 import type { MemoryStore } from './core/types.js';
 import { aliasWriteOwner } from './core/writeback.js';
 import { type AnthropicLike, wrapAnthropic } from './providers/anthropic.js';
@@ -55,24 +53,7 @@ export function buildPipeline(
   owner: object,
   { scopeOptional = false } = {},
 ): MemoryPipeline {
-  const resolved = resolveOptions(options, { scopeOptional });
-  const store = resolved.store ?? defaultStore();
-  const { episodes = !store.extractsFacts, replies = episodes, ...settings } = resolved;
-  const timeZone = processTimeZone();
-  return createPipeline(
-    {
-      ...settings,
-      store,
-      prompt: resolved.prompt ?? systemPromptBuilder(),
-      extract: markLookups(resolved.extract ?? (store.extractsFacts ? exchangeExtractor() : heuristicExtractor())),
-      episode:
-        episodes || replies
-          ? (turn, extracted) => turnEpisodes(turn, extracted, { episodes, replies, timeZone })
-          : undefined,
-      redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? undefined : resolved.redact,
-    },
-    owner,
-  );
+  return createPipeline(resolveOptions(options, builtIns, { scopeOptional }), owner);
 }
 
 // One local store per process: a server that wraps a client per request must not open the file
@@ -84,6 +65,17 @@ export function defaultStore(): MemoryStore {
   sharedDefaultStore ??= localStore();
   return sharedDefaultStore;
 }
+
+/** What an option left out falls back to, for `withMemory`, the middleware and the memory tools. */
+export const builtIns: BuiltIns = {
+  store: defaultStore,
+  prompt: () => systemPromptBuilder(),
+  extract: (store) => (store.extractsFacts ? exchangeExtractor() : heuristicExtractor()),
+  episode: ({ episodes, replies }) => {
+    const timeZone = processTimeZone();
+    return (turn, extracted) => turnEpisodes(turn, extracted, { episodes, replies, timeZone });
+  },
+};
 
 function targetKind(target: unknown): 'function' | 'anthropic' | 'openai' {
   if (typeof target === 'function') return 'function';

@@ -143,3 +143,8 @@ export class ExtractionError extends MemoryError {
     return hasMarker(error, extractionMarker);
   }
 }
+
+/** The message of anything thrown, for an error that wraps it. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { InvalidOptionsError, type MemoryError } from './errors.js';
+import { memoryTypeSchema, memoryTypesSchema } from './memory-type.js';
+import { redactSensitive } from './redact.js';
 import { parseScope } from './scope.js';
+import { markLookups } from './store-purpose.js';
 import type { TracingOptions } from './tracing.js';
 import type {
   Extractor,
@@ -14,6 +17,7 @@ import type {
   MetadataFilter,
   PromptBuilder,
   Scope,
+  Turn,
 } from './types.js';
 
 /** How the pipeline searches before each call. */
@@ -180,23 +184,37 @@ export interface WithMemoryOptions {
   debug?: boolean | DebugOptions;
 }
 
-/** Options after validation, with every default filled in. */
+/** The search settings with every default filled in. */
+export type ResolvedSearch = Required<Omit<SearchSettings, 'threshold' | 'types' | 'filters'>> &
+  Pick<SearchSettings, 'threshold' | 'types' | 'filters'>;
+
+/**
+ * Makes the episodes of a turn (what the user said, what the assistant said), written before the
+ * facts extracted from it (given, so they can leave out what those already hold).
+ */
+export type TurnEpisodes = (turn: Turn, extracted: MemoryOperation[]) => MemoryOperation[];
+
+/**
+ * What a pipeline and the memory tools run with: the options checked, every default filled in,
+ * every strategy chosen. The one shape options take after `resolveOptions`.
+ */
 export interface ResolvedOptions {
   /** A checked scope, a function to call per turn, or none (the middleware then needs one per call). */
   scope: Scope | ScopeFunction | undefined;
   shared: Scope | ScopeFunction | undefined;
-  store: MemoryStore | undefined;
-  search: Required<Omit<SearchSettings, 'threshold' | 'types' | 'filters'>> &
-    Pick<SearchSettings, 'threshold' | 'types' | 'filters'>;
-  prompt: PromptBuilder | undefined;
-  extract: Extractor | undefined;
-  episodes: boolean | undefined;
-  replies: boolean | undefined;
+  store: MemoryStore;
+  search: ResolvedSearch;
+  prompt: PromptBuilder;
+  /** The extractor, handed a store whose reads are marked as its look-ups. */
+  extract: Extractor;
+  /** Makes the episodes of a turn; undefined when neither `episodes` nor `replies` is on. */
+  episode: TurnEpisodes | undefined;
   now: () => Date;
   write: 'background' | 'await' | false;
   writeTimeoutMs: number;
   mode: 'read-write' | 'read-only' | 'write-only';
-  redact: boolean | ((text: string) => string);
+  /** Applied to every text before it reaches the store; undefined when off. */
+  redact: ((text: string) => string) | undefined;
   shouldWrite: WithMemoryOptions['shouldWrite'];
   /** Milliseconds per memory type. */
   ttl: Partial<Record<string, number>>;
@@ -206,6 +224,18 @@ export interface ResolvedOptions {
   tracing: TracingOptions;
   /** Where debug lines go, and whether they carry text; undefined when off. */
   debug: Required<DebugOptions> | undefined;
+}
+
+/**
+ * The built-in store and strategies an option left out falls back to. The composition root
+ * (`with-memory.ts`) gives them: `core/` imports no store and no strategy.
+ */
+export interface BuiltIns {
+  store(): MemoryStore;
+  prompt(): PromptBuilder;
+  /** The extractor for `store` (one for stores that extract facts themselves, one for the rest). */
+  extract(store: MemoryStore): Extractor;
+  episode(kinds: { episodes: boolean; replies: boolean }): TurnEpisodes;
 }
 
 // L3: a time to live must leave an expiry a Date can hold; 1,000 years is far beyond any use.
@@ -223,104 +253,114 @@ const withMethods = <T>(expected: string, ...methods: string[]) =>
 
 const metadataValue = z.union([z.string(), z.number(), z.boolean()]);
 
+/** A documented option's type as zod reads it: any optional field may also be `undefined`. */
+type Parsed<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends object
+    ? { [K in keyof T]: Parsed<T[K]> | undefined }
+    : T;
+
+/**
+ * One schema per documented option, no more, no fewer, each producing the option's documented
+ * type: `WithMemoryOptions` and the schema cannot drift apart. Each default is written here once.
+ */
+const optionFields = {
+  // Checked by `parseScope` in `resolveOptions`, whose messages name the field that is wrong.
+  scope: z.custom<Scope | ScopeFunction>().optional(),
+  shared: z.custom<Scope | ScopeFunction>().optional(),
+  store: withMethods<MemoryStore>('a MemoryStore (an object with search and add methods)', 'search', 'add').optional(),
+  search: z
+    .object({
+      limit: z.number().int().min(1).max(100).default(8),
+      threshold: z.number().min(0).max(1).optional(),
+      types: memoryTypesSchema.optional(),
+      filters: z.record(z.string(), z.union([metadataValue, z.array(metadataValue)])).optional(),
+      timeoutMs: z.number().int().min(1).max(120_000).default(1500),
+      maxTokens: z.number().int().min(32).max(100_000).default(800),
+      profileLimit: z.number().int().min(0).max(50).default(5),
+    })
+    .strict()
+    // Left out, the search settings are parsed from `{}`, so they take the defaults above.
+    .prefault({}),
+  prompt: withMethods<PromptBuilder>('a PromptBuilder (an object with a build method)', 'build').optional(),
+  extract: withMethods<Extractor>('an Extractor (an object with an extract method)', 'extract').optional(),
+  episodes: z.boolean().optional(),
+  replies: z.boolean().optional(),
+  now: fn<() => Date>().default(() => () => new Date()),
+  write: z.union([z.literal('background'), z.literal('await'), z.literal(false)]).default('background'),
+  writeTimeoutMs: z.number().int().min(1).max(120_000).default(10_000),
+  mode: z.enum(['read-write', 'read-only', 'write-only']).default('read-write'),
+  redact: z.union([z.boolean(), fn<(text: string) => string>()]).default(false),
+  shouldWrite: fn<NonNullable<WithMemoryOptions['shouldWrite']>>().optional(),
+  ttl: z
+    .record(
+      memoryTypeSchema,
+      z.union([z.string(), z.number()]).refine(
+        (value) => {
+          const ms = parseDuration(value);
+          return ms !== undefined && ms <= maxTtlMs;
+        },
+        { error: 'a duration such as "30d", "12h", "15m" or a number of milliseconds, at most 1000 years' },
+      ),
+    )
+    .optional(),
+  onError: fn<NonNullable<WithMemoryOptions['onError']>>().optional(),
+  onSearch: fn<NonNullable<WithMemoryOptions['onSearch']>>().optional(),
+  onWrite: fn<NonNullable<WithMemoryOptions['onWrite']>>().optional(),
+  tracing: z
+    .object({
+      enabled: z.boolean().optional(),
+      scopeIds: z.enum(['hashed', 'omitted']).optional(),
+      recordText: z.boolean().optional(),
+    })
+    .strict()
+    .default({}),
+  debug: z
+    .union([
+      z.boolean(),
+      z.object({ text: z.boolean().optional(), log: fn<(line: string) => void>().optional() }).strict(),
+    ])
+    .default(false),
+} satisfies { [K in keyof WithMemoryOptions]-?: z.ZodType<Parsed<WithMemoryOptions[K]> | undefined> };
+
 const optionsSchema = z
-  .object(
-    {
-      scope: z.unknown().optional(),
-      shared: z.unknown().optional(),
-      store: withMethods<MemoryStore>(
-        'a MemoryStore (an object with search and add methods)',
-        'search',
-        'add',
-      ).optional(),
-      search: z
-        .object({
-          limit: z.number().int().min(1).max(100).default(8),
-          threshold: z.number().min(0).max(1).optional(),
-          types: z.array(z.string().min(1)).optional(),
-          filters: z.record(z.string(), z.union([metadataValue, z.array(metadataValue)])).optional(),
-          timeoutMs: z.number().int().min(1).max(120_000).default(1500),
-          maxTokens: z.number().int().min(32).max(100_000).default(800),
-          profileLimit: z.number().int().min(0).max(50).default(5),
-        })
-        .strict()
-        .default({ limit: 8, timeoutMs: 1500, maxTokens: 800, profileLimit: 5 }),
-      prompt: withMethods<PromptBuilder>('a PromptBuilder (an object with a build method)', 'build').optional(),
-      extract: withMethods<Extractor>('an Extractor (an object with an extract method)', 'extract').optional(),
-      episodes: z.boolean().optional(),
-      replies: z.boolean().optional(),
-      now: fn<() => Date>().optional(),
-      write: z.union([z.literal('background'), z.literal('await'), z.literal(false)]).default('background'),
-      writeTimeoutMs: z.number().int().min(1).max(120_000).default(10_000),
-      mode: z.enum(['read-write', 'read-only', 'write-only']).default('read-write'),
-      redact: z.union([z.boolean(), fn<(text: string) => string>()]).default(false),
-      shouldWrite: fn<NonNullable<WithMemoryOptions['shouldWrite']>>().optional(),
-      ttl: z
-        .record(
-          z.string(),
-          z.union([z.string(), z.number()]).refine(
-            (value) => {
-              const ms = parseDuration(value);
-              return ms !== undefined && ms <= maxTtlMs;
-            },
-            { error: 'a duration such as "30d", "12h", "15m" or a number of milliseconds, at most 1000 years' },
-          ),
-        )
-        .optional(),
-      onError: fn<NonNullable<WithMemoryOptions['onError']>>().optional(),
-      onSearch: fn<NonNullable<WithMemoryOptions['onSearch']>>().optional(),
-      onWrite: fn<NonNullable<WithMemoryOptions['onWrite']>>().optional(),
-      tracing: z
-        .object({
-          enabled: z.boolean().optional(),
-          scopeIds: z.enum(['hashed', 'omitted']).optional(),
-          recordText: z.boolean().optional(),
-        })
-        .strict()
-        .default({}),
-      debug: z
-        .union([
-          z.boolean(),
-          z.object({ text: z.boolean().optional(), log: fn<(line: string) => void>().optional() }).strict(),
-        ])
-        .default(false),
-    },
-    { error: 'an options object such as { scope: { userId: "user_42" } }' },
-  )
+  .object(optionFields, { error: 'an options object such as { scope: { userId: "user_42" } }' })
   .strict();
 
 /**
- * Validates `withMemory`/`memoryMiddleware` options once; throws `InvalidOptionsError` naming the
- * path. `scopeOptional` is for the middleware, which can take the scope per call instead.
+ * Validates `withMemory`/`memoryMiddleware`/memory tool options once (throws `InvalidOptionsError`
+ * naming the path) and resolves them into what the pipeline runs with, an option left out taking
+ * its built-in. `scopeOptional` is for the middleware, which can take the scope per call instead.
  */
-export function resolveOptions(options: unknown, { scopeOptional = false } = {}): ResolvedOptions {
+export function resolveOptions(options: unknown, builtIns: BuiltIns, { scopeOptional = false } = {}): ResolvedOptions {
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw toInvalidOptionsError(result.error);
-  const parsed = result.data;
+  const { episodes: episodesOption, replies: repliesOption, ...parsed } = result.data;
+  const store = parsed.store ?? builtIns.store();
+  // A store that extracts facts itself (mem0 with inference) keeps the conversation its own way.
+  const episodes = episodesOption ?? !store.extractsFacts;
+  const replies = repliesOption ?? episodes;
   const ttl: Partial<Record<string, number>> = {};
   for (const [type, value] of Object.entries(parsed.ttl ?? {})) ttl[type] = parseDuration(value);
   return {
     scope:
-      typeof parsed.scope === 'function'
-        ? (parsed.scope as ScopeFunction)
-        : parsed.scope === undefined && scopeOptional
-          ? undefined
-          : parseScope(parsed.scope),
+      typeof parsed.scope === 'function' || (parsed.scope === undefined && scopeOptional)
+        ? parsed.scope
+        : parseScope(parsed.scope),
     shared:
       typeof parsed.shared === 'function' || parsed.shared === undefined
-        ? (parsed.shared as ScopeFunction | undefined)
+        ? parsed.shared
         : parseScope(parsed.shared, 'shared'),
-    store: parsed.store,
-    search: withoutUndefined(parsed.search) as ResolvedOptions['search'],
-    prompt: parsed.prompt,
-    extract: parsed.extract,
-    episodes: parsed.episodes,
-    replies: parsed.replies,
-    now: parsed.now ?? (() => new Date()),
+    store,
+    search: withoutUndefined(parsed.search) as ResolvedSearch,
+    prompt: parsed.prompt ?? builtIns.prompt(),
+    extract: markLookups(parsed.extract ?? builtIns.extract(store)),
+    episode: episodes || replies ? builtIns.episode({ episodes, replies }) : undefined,
+    now: parsed.now,
     write: parsed.write,
     writeTimeoutMs: parsed.writeTimeoutMs,
     mode: parsed.mode,
-    redact: parsed.redact,
+    redact: parsed.redact === true ? redactSensitive : parsed.redact === false ? undefined : parsed.redact,
     shouldWrite: parsed.shouldWrite,
     ttl,
     onError: parsed.onError,

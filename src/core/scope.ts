@@ -72,6 +72,11 @@ export function scopeMatches(memoryScope: Scope, queryScope: Scope): boolean {
   return scopeFields.every((field) => queryScope[field] === undefined || memoryScope[field] === queryScope[field]);
 }
 
+/** True when a memory was stored under exactly `scope`: no field more, none less. */
+export function sameScope(memory: Scope, scope: Scope): boolean {
+  return scopeFields.every((field) => memory[field] === scope[field]);
+}
+
 /** A stable string for a scope, usable as a map key. */
 export function scopeKey(scope: Scope): string {
   return JSON.stringify(scopeFields.map((field) => scope[field] ?? null));

@@ -8,14 +8,16 @@
  */
 
 import { z } from 'zod';
-import { route, sameScope, uniqueById } from '../core/pipeline.js';
-import { scopeMatches } from '../core/scope.js';
+import { sameScope, scopeMatches } from '../core/scope.js';
 import { withStoreDeadline } from '../core/store-deadline.js';
 import { checkHits, checkMemories } from '../core/store-results.js';
+import type { TurnScopes } from '../core/turn-scope.js';
+import { uniqueById } from '../core/turn-search.js';
+import { route } from '../core/turn-write.js';
 import type { FactInput, Memory, MemoryChange, MemoryOperation, Scope } from '../core/types.js';
 import { toStoreError } from '../core/writeback.js';
 import { escapeMemoryText } from '../strategies/prompt/system-prompt-builder.js';
-import type { ToolContext, ToolScopes } from './tool-context.js';
+import type { ToolContext } from './tool-context.js';
 
 /** What a tool call answers: text for the model, and whether it is a refusal or a failure. */
 export interface ToolAnswer {
@@ -152,7 +154,7 @@ export async function listMemories(context: ToolContext, input: unknown, named?:
  */
 async function withShared<M extends Memory>(
   context: ToolContext,
-  { scope, shared }: ToolScopes,
+  { scope, shared }: TurnScopes,
   operation: 'search' | 'list',
   read: (scope: Scope) => Promise<M[]>,
 ): Promise<M[] | ToolAnswer> {

@@ -6,18 +6,11 @@
  * @module
  */
 
-import { MemoryError } from '../core/errors.js';
 import { type ErrorContext, type ResolvedOptions, resolveOptions, type WithMemoryOptions } from '../core/options.js';
-import { resolveScope } from '../core/pipeline.js';
-import { redactSensitive } from '../core/redact.js';
+import { createReporter } from '../core/report.js';
+import { type TurnScopes, turnScopes } from '../core/turn-scope.js';
 import type { MemoryStore, Scope } from '../core/types.js';
-import { defaultStore } from '../with-memory.js';
-
-/** The scopes of one tool call: its own, and the shared one when the options give `shared`. */
-export interface ToolScopes {
-  scope: Scope;
-  shared: Scope | undefined;
-}
+import { builtIns } from '../with-memory.js';
 
 /** The resolved settings of one set of memory tools. */
 export interface ToolContext {
@@ -28,7 +21,7 @@ export interface ToolContext {
    * there is none (the function threw, timed out or answered no valid scope): that is reported
    * with stage `'scope'`, and the tool must touch no memory.
    */
-  scopes(named?: Scope): Promise<ToolScopes | undefined>;
+  scopes(named?: Scope): Promise<TurnScopes | undefined>;
   mode: ResolvedOptions['mode'];
   search: ResolvedOptions['search'];
   redact: (text: string) => string;
@@ -41,58 +34,21 @@ export interface ToolContext {
   report(error: unknown, context: ErrorContext): void;
 }
 
-const warned = new Set<string>();
-
 /** Validates the options once (throws `InvalidOptionsError` naming the path) and resolves them. */
 export function resolveToolContext(options: WithMemoryOptions): ToolContext {
-  const resolved = resolveOptions(options);
-  const { onError, search } = resolved;
-  const context: ToolContext = {
-    store: resolved.store ?? defaultStore(),
-    async scopes(named) {
-      try {
-        const [scope, shared] = await Promise.all([
-          named ?? resolveScope(resolved.scope, 'scope', search.timeoutMs),
-          resolved.shared === undefined ? undefined : resolveScope(resolved.shared, 'shared', search.timeoutMs),
-        ]);
-        return { scope, shared };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        context.report(
-          MemoryError.isInstance(error)
-            ? error
-            : new MemoryError(`The scope function failed: ${message}`, { cause: error }),
-          { stage: 'scope', scope: {} },
-        );
-        return undefined;
-      }
-    },
+  const resolved = resolveOptions(options, builtIns);
+  // The tools write no debug lines: their answers to the model say what they did.
+  const reporter = createReporter({ onError: resolved.onError, debug: undefined }, 'tool');
+  return {
+    store: resolved.store,
+    scopes: (named) => turnScopes(named, resolved, reporter),
     mode: resolved.mode,
-    search,
-    redact: resolved.redact === true ? redactSensitive : resolved.redact === false ? (text) => text : resolved.redact,
+    search: resolved.search,
+    redact: resolved.redact ?? ((text) => text),
     ttl: resolved.ttl,
     now: resolved.now,
     shouldWrite: resolved.shouldWrite,
     onWrite: resolved.onWrite,
-    report(error, context) {
-      const memoryError = MemoryError.isInstance(error)
-        ? error
-        : new MemoryError(error instanceof Error ? error.message : String(error), { cause: error });
-      if (onError) {
-        try {
-          onError(memoryError, context);
-        } catch {
-          // A throwing hook must not break the tool call it observes.
-        }
-        return;
-      }
-      const kind = `${memoryError.name}:tool-${context.stage}`;
-      if (warned.has(kind)) return;
-      warned.add(kind);
-      console.warn(
-        `[with-memory] a memory tool's ${context.stage} failed (${memoryError.name}): ${memoryError.message} — the model was told; pass onError to see every memory error.`,
-      );
-    },
+    report: reporter.report,
   };
-  return context;
 }

@@ -31,10 +31,30 @@ describe('option validation', () => {
     ['a store without search', { store: { add: async () => [] }, scope: { userId: 'u' } }, 'store'],
     ['a bad ttl', { store, scope: { userId: 'u' }, ttl: { event: 'soon' } }, 'ttl.event'],
     ['a write setting that is not allowed', { store, scope: { userId: 'u' }, write: true }, 'write'],
+    ['an empty list of search types', { store, scope: { userId: 'u' }, search: { types: [] } }, 'search.types'],
+    ['a search type with a space', { store, scope: { userId: 'u' }, search: { types: ['a b'] } }, 'search.types.0'],
+    [
+      'a search type that closes the fence',
+      { store, scope: { userId: 'u' }, search: { types: ['x>'] } },
+      'search.types.0',
+    ],
+    ['a ttl for a type with a line break', { store, scope: { userId: 'u' }, ttl: { 'a\nb': '1d' } }, 'ttl.a\nb'],
   ])('rejects %s, naming `%s`', (_label, options, path) => {
     const error = failure(options);
     expect(error.path).toBe(path);
     expect(error.message).toContain(`\`${path}\``);
+  });
+
+  it('refuses search types by the rule the stores use, with their messages', () => {
+    expect(failure({ store, scope: { userId: 'u' }, search: { types: [] } }).message).toContain(
+      'at least one type (leave types out to search every type)',
+    );
+    expect(failure({ store, scope: { userId: 'u' }, search: { types: ['<x'] } }).message).toContain(
+      "letters, digits and _ - . : (starting with a letter or digit, at most 64 characters), such as 'preference'",
+    );
+    expect(() =>
+      withMemory(answer, { scope: { userId: 'u' }, store, search: { types: ['preference', 'team:notes'] } }),
+    ).not.toThrow();
   });
 
   it('rejects a target that is no client and no function', () => {

@@ -8,28 +8,16 @@
  */
 
 import { z } from 'zod';
+import { memoryTypeSchema, memoryTypesSchema } from '../../core/memory-type.js';
 import { toInvalidOptionsError } from '../../core/options.js';
 
-/** The longest memory type, in characters. */
-const maxTypeLength = 64;
-/** How many values one metadata filter, or a list of types, may hold. */
+/** How many values one metadata filter may hold. */
 export const maxFilterValues = 100;
 /** How many metadata keys one search or list may filter on. */
 const maxFilterKeys = 32;
 
-// Letters and digits of any script, and `_ - . :` inside: a type can neither close the memory
-// fence, nor forge a line, nor hide characters (no spaces, brackets, angle brackets, controls).
-const memoryTypePattern = new RegExp(`^[\\p{L}\\p{N}][\\p{L}\\p{N}_.:-]{0,${maxTypeLength - 1}}$`, 'u');
-/** What a memory type may be, as an error message says it. */
-export const memoryTypeRule = `letters, digits and _ - . : (starting with a letter or digit, at most ${maxTypeLength} characters), such as 'preference'`;
-
-/** True for a memory type every store accepts (see `memoryTypeSchema`). */
-export function isSafeMemoryType(type: unknown): type is string {
-  return typeof type === 'string' && memoryTypePattern.test(type);
-}
-
-/** A memory type: letters, digits and `_ - . :`, at most 64 characters. */
-export const memoryTypeSchema = z.string({ error: 'a string' }).refine(isSafeMemoryType, { error: memoryTypeRule });
+// The type rule is the options' too, so it lives in core; the stores import it from here.
+export { isSafeMemoryType, memoryTypeRule, memoryTypeSchema } from '../../core/memory-type.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what PostgreSQL cannot store
 const nul = /\u0000/;
@@ -116,11 +104,6 @@ const filtersSchema = z
   )
   .refine((filters) => Object.keys(filters).length <= maxFilterKeys, { error: `at most ${maxFilterKeys} keys` });
 
-const typesSchema = z
-  .array(memoryTypeSchema, { error: 'an array of memory types' })
-  .min(1, { error: 'at least one type (leave types out to search every type)' })
-  .max(maxFilterValues, { error: `at most ${maxFilterValues} types` });
-
 const count = z.number({ error: 'a whole number' }).int({ error: 'a whole number' });
 
 /** A search's options, besides the scope (checked by `parseScope`) and the signal. */
@@ -131,7 +114,7 @@ export const searchSchema = z.object({
     .min(0, { error: 'a number from 0 to 1' })
     .max(1, { error: 'a number from 0 to 1' })
     .optional(),
-  types: typesSchema.optional(),
+  types: memoryTypesSchema.optional(),
   filters: filtersSchema.optional(),
 });
 
@@ -139,7 +122,7 @@ export const searchSchema = z.object({
 export const listSchema = z.object({
   limit: count.min(0, { error: 'a number of 0 or more' }).optional(),
   offset: count.min(0, { error: 'a number of 0 or more' }).optional(),
-  types: typesSchema.optional(),
+  types: memoryTypesSchema.optional(),
   filters: filtersSchema.optional(),
 });
 
