@@ -44,6 +44,7 @@ import { type MemoryRow, rowScope, rowToMemory } from '../local/rows.js';
 import { addFacts, type PostgresFact, recordHistory } from './add-facts.js';
 import { parameters, scopeCondition, timestamp, visibleCondition } from './conditions.js';
 import { indexableTerms } from './indexable-terms.js';
+import { plannerStatistics } from './planner-statistics.js';
 import { type Database, database, type PostgresPool, type Transaction } from './pool.js';
 import { memoryColumns } from './rows.js';
 import { NewerSchema, openSchema, quoteIdentifier } from './schema.js';
@@ -189,6 +190,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   } = parsed.data;
   const db = database(pool, { lockTimeoutMs });
   const quotedSchema = quoteIdentifier(schema);
+  const statistics = plannerStatistics(db, schema);
 
   let opening: Promise<StoreTables> | undefined;
   let closed = false;
@@ -307,7 +309,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         await ensureVectorIndex(tables, vectors);
         addOptions.signal?.throwIfAborted();
         const settings = { duplicateThreshold, vectorDuplicateThreshold, actor, reason: addOptions.reason };
-        return db.transaction((tx) => addFacts(tx, tables, prepared, scope, settings, Date.now()));
+        const changes = await db.transaction((tx) => addFacts(tx, tables, prepared, scope, settings, Date.now()));
+        await statistics.written(changes.length);
+        return changes;
       });
     },
 
@@ -482,9 +486,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     import(source: JsonlSource): Promise<ImportResult> {
-      return run('import', async (tables) =>
+      return run('import', async (tables) => {
         // One transaction for the whole file: a line refused half-way leaves nothing behind.
-        db.transaction(
+        const imported = await db.transaction(
           async (tx) => {
             const result: ImportResult = { added: 0, updated: 0, unchanged: 0 };
             let batch: ImportLine[] = [];
@@ -511,8 +515,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             // Embedding a batch leaves the transaction idle meanwhile: that is not a stuck writer.
           },
           { mayIdle: true },
-        ),
-      );
+        );
+        await statistics.written(imported.added + imported.updated);
+        return imported;
+      });
     },
   };
 

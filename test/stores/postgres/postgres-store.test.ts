@@ -379,6 +379,42 @@ describe('postgresStore options and schema', () => {
     ]);
     expect((await store.search('Harpsicolumbine', { scope: { userId: 'B' } }))[0]?.text).toMatch(/^B plays/);
   });
+
+  // The test server runs without autovacuum: only the store's own ANALYZE counts here.
+  it('analyses its tables once memories has grown past what the planner last saw, and not before', async () => {
+    const own = server.schema();
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    const analyses = async () => {
+      const { rows } = await server.pool.query(
+        `SELECT relname, analyze_count::integer AS count FROM pg_stat_user_tables WHERE schemaname = $1
+         AND relname IN ('memories', 'memory_terms', 'scope_stats') ORDER BY relname`,
+        [own],
+      );
+      return rows.map((row) => `${row.relname} ${row.count}`);
+    };
+    // Distinct facts (no two restate each other), 100 per add, as a bulk load writes them.
+    const addFacts = async (from: number, to: number) => {
+      for (let start = from; start < to; start += 100) {
+        const facts = Array.from({ length: 100 }, (_, offset) => {
+          const n = start + offset;
+          return { text: `Ticket ${n} filed under ${(n * 7919) % 100_003} and ${(n * 104_729) % 1_000_003}` };
+        });
+        await store.add({ facts }, { scope: user });
+      }
+    };
+    await addFacts(0, 800);
+    expect(await analyses()).toEqual(['memories 0', 'memory_terms 0', 'scope_stats 0']);
+    await addFacts(800, 1200);
+    expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
+    const { rows } = await server.pool.query(
+      'SELECT reltuples::integer AS rows FROM pg_class WHERE oid = to_regclass($1)',
+      [`"${own}".memories`],
+    );
+    expect(rows).toEqual([{ rows: 1200 }]);
+    // Not again until it has grown by half and a thousand more.
+    await addFacts(1200, 2000);
+    expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
+  }, 120_000);
 });
 
 it('with-memory/postgres loads neither pg nor PGlite: the caller passes the connection in', async () => {
