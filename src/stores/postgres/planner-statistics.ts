@@ -5,7 +5,9 @@
  * an index would have found a few (a search of a 100,000-memory scope went from a few
  * milliseconds to tens, a `list` from under one to ten). Autovacuum analyses a table once a tenth
  * of it changed, but it may be off, or a minute behind a bulk load; so the store analyses its
- * tables itself when `memories` has grown by half (and 1,000 rows) since they were last analysed.
+ * tables itself (VACUUM ANALYZE) when `memories` has grown by half (and 256 kB, about a thousand
+ * memories) since they were last analysed. Growth is read from the table's size, which deleting
+ * memories does not shrink: a store that deletes as much as it adds is not analysed for it.
  *
  * @module
  */
@@ -13,11 +15,11 @@
 import type { Database } from './pool.js';
 import { quoteIdentifier } from './schema.js';
 
-/** Facts a store writes between two looks at its tables' growth (a look is one index seek). */
+/** Facts a store writes between two looks at its tables' growth (a look is one catalogue read). */
 const factsBetweenChecks = 200;
 
-/** Rows `memories` may gain beyond half its analysed size before it is analysed again. */
-const growthAllowance = 1000;
+/** Pages (8 kB) `memories` may gain beyond half its analysed size before it is analysed again. */
+const growthAllowance = 32;
 
 /** What a store tells about its writes. */
 export interface PlannerStatistics {
@@ -34,23 +36,18 @@ export function plannerStatistics(db: Database, schema: string): PlannerStatisti
       sinceCheck += facts;
       if (sinceCheck < factsBetweenChecks) return;
       sinceCheck = 0;
-      // The largest `seq` is how many rows were ever written (one seek of the primary key); the
-      // table's `reltuples` how many the planner knows of (-1 before the first ANALYZE).
-      const stale = `(SELECT max(m.seq) FROM ${s}.memories AS m) > ${growthAllowance} + 1.5 * greatest(c.reltuples, 0)`;
+      // The table's pages now (its file's size), and those the planner knows of (as of the last
+      // VACUUM or ANALYZE; 0 before).
       const [grown] = await db.query<{ stale: boolean }>(
-        `SELECT coalesce(${stale}, false) AS stale FROM pg_class AS c WHERE c.oid = to_regclass($1)`,
+        `SELECT pg_relation_size(c.oid) / current_setting('block_size')::integer > ${growthAllowance} + 1.5 * c.relpages AS stale
+         FROM pg_class AS c WHERE c.oid = to_regclass($1)`,
         [`${s}.memories`],
       );
       if (!grown?.stale) return;
-      // One process analyses; the others carry on. ANALYZE reads a sample (30,000 rows at most),
-      // and blocks no reader or writer.
-      await db.transaction(async (tx) => {
-        const [lock] = await tx.query<{ taken: boolean }>(
-          'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS taken',
-          [`with-memory analyse ${schema}`],
-        );
-        if (lock?.taken) await tx.query(`ANALYZE ${s}.memories, ${s}.memory_terms, ${s}.scope_stats`);
-      });
+      // VACUUM too: it marks the pages all visible, so the term index answers alone (index-only
+      // scans), and frees the rows restatements left behind. It reads a sample for the
+      // statistics, blocks no reader or writer, and skips a table another process is vacuuming.
+      await db.query(`VACUUM (ANALYZE, SKIP_LOCKED) ${s}.memories, ${s}.memory_terms, ${s}.scope_stats`);
     },
   };
 }

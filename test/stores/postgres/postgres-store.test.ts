@@ -381,7 +381,7 @@ describe('postgresStore options and schema', () => {
   });
 
   // The test server runs without autovacuum: only the store's own ANALYZE counts here.
-  it('analyses its tables once memories has grown past what the planner last saw, and not before', async () => {
+  it('vacuums and analyses its tables once memories has grown by half since the planner last saw it, not before', async () => {
     const own = server.schema();
     const store = track(postgresStore({ pool: server.pool, schema: own }));
     const analyses = async () => {
@@ -402,17 +402,25 @@ describe('postgresStore options and schema', () => {
         await store.add({ facts }, { scope: user });
       }
     };
-    await addFacts(0, 800);
+    const known = async () => {
+      const { rows } = await server.pool.query(
+        `SELECT relpages AS pages, reltuples::integer AS rows, (pg_relation_size(oid) / 8192)::integer AS now
+         FROM pg_class WHERE oid = to_regclass($1)`,
+        [`"${own}".memories`],
+      );
+      return rows[0] as { pages: number; rows: number; now: number };
+    };
+    // 400 short memories fill well under 32 pages: too small a growth to analyse.
+    await addFacts(0, 400);
     expect(await analyses()).toEqual(['memories 0', 'memory_terms 0', 'scope_stats 0']);
-    await addFacts(800, 1200);
+    expect(await known()).toMatchObject({ pages: 0, rows: -1 });
+    await addFacts(400, 2000);
     expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
-    const { rows } = await server.pool.query(
-      'SELECT reltuples::integer AS rows FROM pg_class WHERE oid = to_regclass($1)',
-      [`"${own}".memories`],
-    );
-    expect(rows).toEqual([{ rows: 1200 }]);
-    // Not again until it has grown by half and a thousand more.
-    await addFacts(1200, 2000);
+    const analysed = await known();
+    expect(analysed.rows).toBeGreaterThan(400);
+    // Not again until it has grown by half and 32 pages more.
+    expect(analysed.now).toBeLessThanOrEqual(32 + 1.5 * analysed.pages);
+    await addFacts(2000, 2400);
     expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
   }, 120_000);
 });
