@@ -36,18 +36,28 @@ export function plannerStatistics(db: Database, schema: string): PlannerStatisti
       sinceCheck += facts;
       if (sinceCheck < factsBetweenChecks) return;
       sinceCheck = 0;
-      // The table's pages now (its file's size), and those the planner knows of (as of the last
-      // VACUUM or ANALYZE; 0 before).
-      const [grown] = await db.query<{ stale: boolean }>(
-        `SELECT pg_relation_size(c.oid) / current_setting('block_size')::integer > ${growthAllowance} + 1.5 * c.relpages AS stale
-         FROM pg_class AS c WHERE c.oid = to_regclass($1)`,
-        [`${s}.memories`],
-      );
-      if (!grown?.stale) return;
-      // VACUUM too: it marks the pages all visible, so the term index answers alone (index-only
-      // scans), and frees the rows restatements left behind. It reads a sample for the
-      // statistics, blocks no reader or writer, and skips a table another process is vacuuming.
-      await db.query(`VACUUM (ANALYZE, SKIP_LOCKED) ${s}.memories, ${s}.memory_terms, ${s}.scope_stats`);
+      try {
+        await refreshIfGrown(db, s);
+      } catch {
+        // The facts are committed: a refresh that fails (a statement_timeout of the caller's
+        // role, say) must not turn a done write into an error; the next check tries again.
+      }
     },
   };
+}
+
+/** VACUUM (ANALYZE) of the tables of schema `s` (quoted) when `memories` has grown enough. */
+async function refreshIfGrown(db: Database, s: string): Promise<void> {
+  // The table's pages now (its file's size), and those the planner knows of (as of the last
+  // VACUUM or ANALYZE; 0 before).
+  const [grown] = await db.query<{ stale: boolean }>(
+    `SELECT pg_relation_size(c.oid) / current_setting('block_size')::integer > ${growthAllowance} + 1.5 * c.relpages AS stale
+     FROM pg_class AS c WHERE c.oid = to_regclass($1)`,
+    [`${s}.memories`],
+  );
+  if (!grown?.stale) return;
+  // VACUUM too: it marks the pages all visible, so the term index answers alone (index-only
+  // scans), and frees the rows restatements left behind. It reads a sample for the
+  // statistics, blocks no reader or writer, and skips a table another process is vacuuming.
+  await db.query(`VACUUM (ANALYZE, SKIP_LOCKED) ${s}.memories, ${s}.memory_terms, ${s}.scope_stats`);
 }

@@ -423,6 +423,28 @@ describe('postgresStore options and schema', () => {
     await addFacts(2000, 2400);
     expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
   }, 120_000);
+
+  it('keeps an add that committed when the VACUUM after it fails', async () => {
+    const own = server.schema();
+    // The real pool, refusing VACUUM (as a role's statement_timeout might end it).
+    const pool = {
+      totalCount: 0,
+      connect: () => server.pool.connect(),
+      query: (text: string, values?: unknown[]) =>
+        text.startsWith('VACUUM')
+          ? Promise.reject(new Error('canceling statement due to statement timeout'))
+          : server.pool.query(text, values),
+    };
+    const store = track(postgresStore({ pool, schema: own }));
+    for (let start = 0; start < 2000; start += 100) {
+      const facts = Array.from({ length: 100 }, (_, offset) => ({
+        text: `Parcel ${start + offset} weighs ${((start + offset) * 7919) % 100_003} grams`,
+      }));
+      await expect(store.add({ facts }, { scope: user })).resolves.toHaveLength(100);
+    }
+    const { rows } = await server.pool.query(`SELECT count(*)::integer AS stored FROM "${own}".memories`);
+    expect(rows).toEqual([{ stored: 2000 }]);
+  }, 120_000);
 });
 
 it('with-memory/postgres loads neither pg nor PGlite: the caller passes the connection in', async () => {
