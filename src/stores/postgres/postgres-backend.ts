@@ -12,6 +12,7 @@ import { deleteMemory, deleteScope } from './delete-memories.js';
 import { readHistory } from './history.js';
 import { indexableTerms } from './indexable-terms.js';
 import { exportPage, importMemory, listMemories, readMemory, updateMemory } from './memory-statements.js';
+import { plannerStatistics } from './planner-statistics.js';
 import type { Database } from './pool.js';
 import { postgresError } from './postgres-errors.js';
 import { openSchema, quoteIdentifier } from './schema.js';
@@ -30,6 +31,7 @@ export function postgresBackend(db: Database, settings: PostgresBackendSettings)
   const { schema, keepDeletedText, actor } = settings;
   const quotedSchema = quoteIdentifier(schema);
   const ensureVectorIndex = vectorIndexMaker(db, schema);
+  const statistics = plannerStatistics(db, schema);
   return {
     identity: { name: 'postgres', label: 'The PostgreSQL store', factory: 'postgresStore' },
     open: async () => ({ schema: quotedSchema, vectors: (await openSchema(db, schema)).vectors }),
@@ -46,7 +48,9 @@ export function postgresBackend(db: Database, settings: PostgresBackendSettings)
         tables,
         ready.map((fact) => fact.vector),
       );
-      return db.transaction((tx) => addFacts(tx, tables, ready, scope, addSettings, Date.now()));
+      const changes = await db.transaction((tx) => addFacts(tx, tables, ready, scope, addSettings, Date.now()));
+      await statistics.written(changes.length);
+      return changes;
     },
     get: (tables, id, now) => readMemory(db, tables, id, now),
     list: (tables, request) => listMemories(db, tables, request),
@@ -60,8 +64,9 @@ export function postgresBackend(db: Database, settings: PostgresBackendSettings)
     exportPage: (tables, page) => exportPage(db, tables, page),
     // One transaction for the whole file: a line refused half-way leaves nothing behind. Embedding
     // a batch leaves the transaction idle meanwhile: that is not a stuck writer.
-    importing: (tables, body) =>
-      db.transaction(
+    async importing(tables, body) {
+      let written = 0;
+      const result = await db.transaction(
         (tx) =>
           body(async (lines, vectors) => {
             await ensureVectorIndex(tables, vectors, tx);
@@ -69,10 +74,15 @@ export function postgresBackend(db: Database, settings: PostgresBackendSettings)
             for (const [index, line] of lines.entries()) {
               events.push(await importMemory(tx, tables, line, vectors?.[index], Date.now()));
             }
+            written += lines.length;
             return events;
           }),
         { mayIdle: true },
-      ),
+      );
+      // After the commit: VACUUM cannot run inside a transaction.
+      await statistics.written(written);
+      return result;
+    },
   };
 }
 

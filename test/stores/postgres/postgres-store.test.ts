@@ -379,6 +379,72 @@ describe('postgresStore options and schema', () => {
     ]);
     expect((await store.search('Harpsicolumbine', { scope: { userId: 'B' } }))[0]?.text).toMatch(/^B plays/);
   });
+
+  // The test server runs without autovacuum: only the store's own ANALYZE counts here.
+  it('vacuums and analyses its tables once memories has grown by half since the planner last saw it, not before', async () => {
+    const own = server.schema();
+    const store = track(postgresStore({ pool: server.pool, schema: own }));
+    const analyses = async () => {
+      const { rows } = await server.pool.query(
+        `SELECT relname, analyze_count::integer AS count FROM pg_stat_user_tables WHERE schemaname = $1
+         AND relname IN ('memories', 'memory_terms', 'scope_stats') ORDER BY relname`,
+        [own],
+      );
+      return rows.map((row) => `${row.relname} ${row.count}`);
+    };
+    // Distinct facts (no two restate each other), 100 per add, as a bulk load writes them.
+    const addFacts = async (from: number, to: number) => {
+      for (let start = from; start < to; start += 100) {
+        const facts = Array.from({ length: 100 }, (_, offset) => {
+          const n = start + offset;
+          return { text: `Ticket ${n} filed under ${(n * 7919) % 100_003} and ${(n * 104_729) % 1_000_003}` };
+        });
+        await store.add({ facts }, { scope: user });
+      }
+    };
+    const known = async () => {
+      const { rows } = await server.pool.query(
+        `SELECT relpages AS pages, reltuples::integer AS rows, (pg_relation_size(oid) / 8192)::integer AS now
+         FROM pg_class WHERE oid = to_regclass($1)`,
+        [`"${own}".memories`],
+      );
+      return rows[0] as { pages: number; rows: number; now: number };
+    };
+    // 400 short memories fill well under 32 pages: too small a growth to analyse.
+    await addFacts(0, 400);
+    expect(await analyses()).toEqual(['memories 0', 'memory_terms 0', 'scope_stats 0']);
+    expect(await known()).toMatchObject({ pages: 0, rows: -1 });
+    await addFacts(400, 2000);
+    expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
+    const analysed = await known();
+    expect(analysed.rows).toBeGreaterThan(400);
+    // Not again until it has grown by half and 32 pages more.
+    expect(analysed.now).toBeLessThanOrEqual(32 + 1.5 * analysed.pages);
+    await addFacts(2000, 2400);
+    expect(await analyses()).toEqual(['memories 1', 'memory_terms 1', 'scope_stats 1']);
+  }, 120_000);
+
+  it('keeps an add that committed when the VACUUM after it fails', async () => {
+    const own = server.schema();
+    // The real pool, refusing VACUUM (as a role's statement_timeout might end it).
+    const pool = {
+      totalCount: 0,
+      connect: () => server.pool.connect(),
+      query: (text: string, values?: unknown[]) =>
+        text.startsWith('VACUUM')
+          ? Promise.reject(new Error('canceling statement due to statement timeout'))
+          : server.pool.query(text, values),
+    };
+    const store = track(postgresStore({ pool, schema: own }));
+    for (let start = 0; start < 2000; start += 100) {
+      const facts = Array.from({ length: 100 }, (_, offset) => ({
+        text: `Parcel ${start + offset} weighs ${((start + offset) * 7919) % 100_003} grams`,
+      }));
+      await expect(store.add({ facts }, { scope: user })).resolves.toHaveLength(100);
+    }
+    const { rows } = await server.pool.query(`SELECT count(*)::integer AS stored FROM "${own}".memories`);
+    expect(rows).toEqual([{ stored: 2000 }]);
+  }, 120_000);
 });
 
 it('with-memory/postgres loads neither pg nor PGlite: the caller passes the connection in', async () => {
