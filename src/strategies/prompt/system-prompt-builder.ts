@@ -35,7 +35,7 @@ const standingShare = 1 / 8;
  */
 const firstShare = 60;
 const coreHits = 8;
-const widenedShare = 250;
+const widenedShare = 400;
 // The date and marks before a memory's text, about: "- [said 8 May 2023, by the assistant] ".
 const tagCost = 12;
 
