@@ -33,7 +33,7 @@ const standingShare = 1 / 8;
  * then are widened up to `widenedShare` tokens each; further hits come after them, and what is
  * left of the budget widens every cut one, best hits first.
  */
-const firstShare = 80;
+const firstShare = 60;
 const coreHits = 8;
 const widenedShare = 400;
 // The date and marks before a memory's text, about: "- [said 8 May 2023, by the assistant] ".
