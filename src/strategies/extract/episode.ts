@@ -65,7 +65,11 @@ export function replyEpisodeOf(turn: Turn, extracted: MemoryOperation[], timeZon
   if (ownSentences(turn.userText, []).length === 0) return undefined;
   const said = ownSentences(plainText(turn.assistantText), turn.injected);
   const whole = said.join(' ');
-  const kept = whole.length <= shortReplyLength ? said : said.filter((sentence) => worthKeeping.test(sentence));
+  // A reply written without capitals gives no sign of where its names are: all of it is kept.
+  const kept =
+    whole.length <= shortReplyLength || inLowerCase(said)
+      ? said
+      : said.filter((sentence) => worthKeeping.test(sentence));
   if (kept.length === 0 || saysNothingNew(kept.join(' '), extracted, 'assistant')) return undefined;
   const today = calendarDate(turn.at, timeZone);
   const text = kept.map((sentence) => withCalendarDates(sentence, today)).join(' ');
@@ -96,6 +100,12 @@ export function turnEpisodes(
 // A list entry, the line that introduces a list (it says what the list is of), a number, or a
 // name (a capitalised word after a sentence's first word).
 const worthKeeping = /^(?:[-*•]|\d+[.)])\s|:$|\d|\S\s+["“']?\p{Lu}[\p{L}\p{N}]/u;
+
+// True when most sentences start with a lower-case letter: a text typed without capitals.
+function inLowerCase(sentences: string[]): boolean {
+  const lower = sentences.filter((sentence) => /^\p{Ll}/u.test(sentence)).length;
+  return lower * 2 > sentences.length;
+}
 // A quoted memory block, from its opening tag to its closing one (or the end of the text).
 const quotedBlock = /<memories>[\s\S]*?(?:<\/memories>|$)/gi;
 // The tag a rendered memory line starts with: "- [said 8 May 2023] ", "- [preference, 8 May 2023] ".

@@ -33,24 +33,50 @@ export function splitSentences(text: string): Sentences {
   };
 }
 
+// English only, like the stemmer. A question for an amount or a count is answered by a sentence
+// with a number in it; one asking when, by a sentence that names a time.
+const asksAmount = /\b(?:how (?:many|much|long|often|far|old)|what (?:percentage|number|amount)|total)\b/i;
+const asksTime =
+  /\b(?:when|how long|how many (?:years|months|weeks|days)|what (?:year|month|day|date|time)|which (?:came |happened )?first)\b/i;
+const numberMention =
+  /\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half|once|twice)\b/i;
+const timeMention =
+  /\b(?:yesterday|today|tonight|tomorrow|ago|last|next|weekend|week|month|year|since|(?:mon|tues|wednes|thurs|fri|satur|sun)day|january|february|march|april|may|june|july|august|september|october|november|december)\b|\d/i;
+
+/**
+ * What a sentence must mention to answer `query` besides its words: a number for "how many",
+ * "how much", "what percentage"; a time for "when", "how long ago", "which came first".
+ * `undefined` when the question asks for neither.
+ *
+ * @example
+ * answerCue('How many plants did I buy?')?.test('I bought 8 of them.'); // true
+ */
+export function answerCue(query: string): RegExp | undefined {
+  if (asksAmount.test(query)) return numberMention;
+  if (asksTime.test(query)) return timeMention;
+  return undefined;
+}
+
 /**
  * The contiguous run of `sentences` that best answers `queryTerms` within `maxTokens` (estimated):
- * the sentence that holds the most query terms, then its neighbours, the better matching one
- * first, while they fit. `cutMark` stands where text was left out. A text that fits is returned
- * whole; a text that matches nothing is shown from its start.
+ * the sentence that holds the most query terms (one term more when it mentions what `cue`
+ * asks for: a number, a time), then its neighbours, the better matching one first, while they
+ * fit. `cutMark` stands where text was left out. A text that fits is returned whole; a text that
+ * matches nothing is shown from its start.
  *
  * @example
  * excerpt(splitSentences(longReply), new Set(searchTerms('which hotel did you suggest?')), 80);
  * // '… I suggest the Hotel Arts, right by the beach. It has a rooftop pool. …'
  */
-export function excerpt(sentences: Sentences, queryTerms: Set<string>, maxTokens: number): string {
+export function excerpt(sentences: Sentences, queryTerms: Set<string>, maxTokens: number, cue?: RegExp): string {
   const { parts, tokens } = sentences;
   const whole = tokens.reduce((sum, cost) => sum + cost, 0);
   if (whole <= maxTokens) return parts.join(' ');
-  const scores = sentences.terms.map((found) => {
+  const scores = sentences.terms.map((found, index) => {
     let score = 0;
     for (const term of queryTerms) if (found.has(term)) score += 1;
-    return score;
+    // Only a sentence about the question gains by the cue: not every sentence with a number.
+    return score > 0 && cue?.test(parts[index] ?? '') ? score + 1 : score;
   });
   let best = 0;
   for (let index = 1; index < scores.length; index += 1) if ((scores[index] ?? 0) > (scores[best] ?? 0)) best = index;

@@ -5,7 +5,7 @@ import type { Memory, PromptBuilder } from '../../core/types.js';
 import { searchTerms } from '../../text/text-terms.js';
 import { dateLabel } from '../extract/date-phrases.js';
 import { saidAt, type ValueStanding, valueStandings } from './current-values.js';
-import { excerpt, type Sentences, splitSentences } from './excerpt.js';
+import { answerCue, excerpt, type Sentences, splitSentences } from './excerpt.js';
 
 /** Options of `systemPromptBuilder`. */
 export interface SystemPromptBuilderOptions {
@@ -35,7 +35,7 @@ const standingShare = 1 / 8;
  */
 const firstShare = 60;
 const coreHits = 8;
-const widenedShare = 250;
+const widenedShare = 400;
 // The date and marks before a memory's text, about: "- [said 8 May 2023, by the assistant] ".
 const tagCost = 12;
 
@@ -81,6 +81,7 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
       // Standing memories show on every call whatever the question: they may not crowd it out.
       let standingBudget = Math.floor(budget * standingShare);
       const queryTerms = new Set(searchTerms(query));
+      const cue = answerCue(query);
       const standings = valueStandings([...standing, ...hits]);
       const chosen: Shown[] = [];
       const seen = new Set<string>();
@@ -93,7 +94,7 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
         if (seen.has(memory.id)) return;
         seen.add(memory.id);
         const split = isStanding ? undefined : splitSentences(memory.text);
-        const text = split ? excerpt(split, queryTerms, firstShare) : memory.text;
+        const text = split ? excerpt(split, queryTerms, firstShare, cue) : memory.text;
         const shown = line(memory, text);
         const cost = estimateTokens(shown) + 1;
         // A memory that does not fit is skipped, so a shorter one after it can still be shown.
@@ -105,7 +106,7 @@ export function systemPromptBuilder(options?: SystemPromptBuilderOptions): Promp
       const widen = (entry: Shown, maxTextTokens: number) => {
         if (!entry.split || budget <= 0) return;
         const cap = Math.min(maxTextTokens, entry.cost + budget - tagCost);
-        const wider = line(entry.memory, excerpt(entry.split, queryTerms, cap));
+        const wider = line(entry.memory, excerpt(entry.split, queryTerms, cap, cue));
         const cost = estimateTokens(wider) + 1;
         if (cost <= entry.cost || cost - entry.cost > budget) return;
         budget -= cost - entry.cost;

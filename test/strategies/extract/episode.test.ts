@@ -148,6 +148,19 @@ describe('episodeOf', () => {
     );
   });
 
+  it('keeps a long reply typed without capitals whole: its names cannot be told by their capitals', () => {
+    const long = [
+      'i can tell you that some writers and musicians take a different stance on the question.',
+      'for example, the singer-songwriter manolo garcía has spoken publicly about his support for unity.',
+      'he has said so in interviews, though his songs rarely deal with politics directly.',
+      'likewise, a few novelists have taken a more complex view of the whole situation over the years.',
+      'overall, there is a real diversity of views within the artistic community there.',
+    ].join(' ');
+    expect(long.length).toBeGreaterThan(shortReplyLength);
+    const kept = replyEpisodeOf({ ...turn('Who takes a different stance?'), assistantText: long }, [], 'UTC');
+    expect(kept?.text).toBe(long);
+  });
+
   it('cuts a very long turn at a word', () => {
     const text =
       episodeOf(turn(`I pasted this: ${'lorem ipsum '.repeat(maxEpisodeLength / 6)}`), [], 'UTC')?.text ?? '';
