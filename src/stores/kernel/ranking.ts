@@ -60,12 +60,6 @@ export const rankingSettings = {
   wholeScopeShare: 1 / 3,
   /** A scope of at most this many memories is read whole without asking the index first. */
   wholeScopeSize: 500,
-  /**
-   * A scope of at most this many memories is read whole without asking the FTS index at all: one
-   * walk of the scope's index costs less than a MATCH, whose cost grows with the query terms'
-   * postings in the whole file (every scope's), not with this scope.
-   */
-  tinyScopeSize: 100,
   /** Vector candidates kept (best cosine first), beside the lexical ones. */
   vectorPool: (limit: number): number => Math.max(100, limit * 4),
 } as const;

@@ -34,6 +34,13 @@ import { ftsToken, matchExpression } from './fts-query.js';
 import { memoryColumns, splitTerms } from './rows.js';
 import { bytesToVector } from './vector-bytes.js';
 
+/**
+ * A scope of at most this many memories is read whole without asking the FTS index at all: one
+ * walk of the scope's index costs less than a MATCH, whose cost grows with the query terms'
+ * postings in the whole file (every scope's), not with this scope.
+ */
+const tinyScopeSize = 100;
+
 interface ScopeRow {
   seq: number;
   terms: string;
@@ -60,7 +67,7 @@ export function searchMemories(
   // matches come from one FTS query, and its visible memories' order (for neighbours) from a walk
   // of the scope's index that reads no text.
   const planned = totals.size <= rankingSettings.wholeScopeSize;
-  const small = planned && totals.size > rankingSettings.tinyScopeSize;
+  const small = planned && totals.size > tinyScopeSize;
 
   // Each distinct FTS token's oldest memories in the scope (FTS5 walks its lists fastest that way):
   // all of them unless the token is common.
