@@ -45,6 +45,40 @@ it('commits the writes asked for together as one transaction', async () => {
   expect(committed()).toEqual(['first', 'second']);
 });
 
+it('commits writes asked for in one turn of the event loop together, awaits between them included', async () => {
+  // A turn's adds are asked for one after another, with awaits between them (admission,
+  // validation): they still share one commit, seen by the second write as not yet committed.
+  const seenByOthers: unknown[][] = [];
+  const writes: Array<Promise<unknown>> = [];
+  writes.push(connection.write(() => insert('first')));
+  await Promise.resolve();
+  await Promise.resolve();
+  writes.push(
+    connection.write(() => {
+      seenByOthers.push(committed());
+      insert('second');
+    }),
+  );
+  await Promise.all(writes);
+  expect(seenByOthers).toEqual([[]]);
+  expect(committed()).toEqual(['first', 'second']);
+});
+
+it("runs a read's statements in one transaction: they see one state of the file", async () => {
+  await connection.write(() => insert('before'));
+  const seen = await connection.read(() => {
+    const first = connection.statement('SELECT count(*) FROM notes').pluck().get();
+    // Another connection commits in between: this read does not see it.
+    const writer = new Database(join(folder, 'memory.db'));
+    writer.prepare('INSERT INTO notes (text) VALUES (?)').run('meanwhile');
+    writer.close();
+    const second = connection.statement('SELECT count(*) FROM notes').pluck().get();
+    return [first, second];
+  });
+  expect(seen).toEqual([1, 1]);
+  expect(committed()).toEqual(['before', 'meanwhile']);
+});
+
 it('undoes a write that throws alone; the others of its transaction are kept', async () => {
   const outcomes = await Promise.allSettled([
     connection.write(() => insert('kept')),

@@ -196,11 +196,24 @@ describe('localStore options and opening', () => {
 describeStoreBehaviour('localStore', { open, openOther: () => open({ path: join(folder, 'copy.db') }) });
 describeInputRules('localStore', () => open());
 
-describe('localStore search in a large scope', () => {
-  it('ranks as the in-memory store does when it reads only the matches and their neighbours', async () => {
-    // Over 500 memories a search reads the index instead of the scope. Other scopes' memories are
-    // written in between, some memories are of another type or deleted: neighbours in write order
-    // skip them, and the statistics count only the searched scope.
+describe('localStore search ranks as the in-memory store does, however it reads the scope', () => {
+  // Over 500 memories a search reads the index instead of the scope; from 101 to 500 it takes the
+  // scope's matches from one FTS query; up to 100 it walks the scope whole. Other scopes' memories
+  // are written in between, some memories are of another type or deleted: neighbours in write order
+  // skip them, and the statistics count only the searched scope.
+  it('over 500 memories: only the matches and their neighbours are read', async () => {
+    await expectRankedAsInMemory(700);
+  });
+
+  it('101 to 500 memories: the matches come from one FTS query', async () => {
+    await expectRankedAsInMemory(300);
+  });
+
+  it('up to 100 memories: the scope is walked whole', async () => {
+    await expectRankedAsInMemory(60);
+  });
+
+  async function expectRankedAsInMemory(turns: number): Promise<void> {
     const store = open();
     const memory = inMemoryStore();
     const stores = [store, memory];
@@ -208,7 +221,7 @@ describe('localStore search in a large scope', () => {
       const changes = await Promise.all(stores.map((each) => each.add({ facts }, { scope })));
       return changes.map((list) => list.map((change) => change.id ?? ''));
     };
-    for (let index = 0; index < 700; index += 1) {
+    for (let index = 0; index < turns; index += 1) {
       const topic = madeUpWord(index % 40, 'ta', 'n');
       await both(user, [
         {
@@ -243,5 +256,5 @@ describe('localStore search in a large scope', () => {
       }
     }
     await memory.close();
-  });
+  }
 });
